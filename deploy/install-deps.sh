@@ -12,7 +12,7 @@ packages=(
   # build
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # libraries
-  libldap-dev libldns-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+  libldap-dev libsasl2-dev libldns-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libpugixml-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # directory

@@ -1,16 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// anchorctl: command definitions and dispatch.
+// anchorctl: command-line definitions (CLI11) and dispatch. Parse errors exit with 64 (usage);
+// each command returns its own sysexits code (DESIGN §5).
 
 #include "cli/anchorctl.h"
 
+#include <sysexits.h>
+
 #include <iostream>
 
-namespace anchorage::cli {
+#include <CLI/CLI.hpp>
 
-int runAnchorctl(int, char**) {
-  std::cout << "anchorctl " << ANCHORAGE_VERSION << "\n";
-  return 0;
+#include "cli/context.h"
+#include "cli/offline.h"
+
+namespace anchorage::cli {
+namespace {
+
+constexpr const char* kDescription =
+    "anchorctl manages DNSSEC trust anchors distributed through the directory.\n"
+    "Offline commands (verify, convert, ds) work on files; the others act on the directory\n"
+    "named by the configuration file. Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing\n"
+    "input, 69 unavailable, 70 internal, 74 I/O, 77 permission, 78 configuration.";
+
+struct Options {
+  std::string output = "text";
+  std::string config;
+  VerifyOptions verify;
+  ConvertOptions convert;
+  DsOptions ds;
+  std::optional<std::string> convert_from;
+  unsigned convert_digest = 2;
+};
+
+void addVerify(CLI::App& app, Options& o) {
+  auto* cmd = app.add_subcommand("verify", "Parse and validate trust anchor files");
+  cmd->footer(
+      "Prints each anchor (owner, type, key tag, algorithm, digest type) and its warnings;\n"
+      "problems go to stderr as FILE:LINE: reason. Exits 0 when every anchor is valid,\n"
+      "65 when any input has a problem, 66 when a file is missing.");
+  cmd->add_option("--format", o.verify.format,
+                  "Input format: zone, keyset, dsset, bind, xml or json (default: detected)");
+  cmd->add_option("files", o.verify.files, "Files to check; - reads standard input")->required();
+}
+
+void addConvert(CLI::App& app, Options& o) {
+  auto* cmd = app.add_subcommand("convert", "Convert trust anchor files to another format");
+  cmd->footer(
+      "Reads every input first; nothing is written when any input has a problem.\n"
+      "An output file is replaced atomically.");
+  cmd->add_option("--to", o.convert.to, "Output format: zone, keyset, dsset, xml or json")
+      ->required();
+  cmd->add_option("--from", o.convert_from, "Input format (default: detected per file)");
+  cmd->add_option("-o,--output-file", o.convert.output_file, "Write here instead of stdout");
+  cmd->add_option("--digest-type", o.convert_digest,
+                  "DS digest type for DNSKEYs turned into DS: 1, 2 (default) or 4")
+      ->check(CLI::IsMember({1u, 2u, 4u}));
+  cmd->add_option("files", o.convert.files, "Input files; - reads standard input")->required();
+}
+
+void addDs(CLI::App& app, Options& o) {
+  auto* cmd = app.add_subcommand("ds", "Print the DS records of DNSKEY records");
+  cmd->footer(
+      "One `owner [TTL] IN DS rdata` line per DNSKEY, as dnssec-dsfromkey prints them;\n"
+      "`anchorctl ds /usr/share/dns/root.key` prints the records of /usr/share/dns/root.ds.");
+  cmd->add_option("--digest", o.ds.digest, "sha256 (default), sha384 or sha1")
+      ->check(CLI::IsMember({"sha1", "sha256", "sha384"}));
+  cmd->add_option("--ttl", o.ds.ttl, "Print this TTL in each record");
+  cmd->add_option("--format", o.ds.format, "Input format (default: detected)");
+  cmd->add_option("files", o.ds.files, "DNSKEY files; - reads standard input")->required();
+}
+
+}  // namespace
+
+int runAnchorctl(int argc, char** argv) {
+  CLI::App app{kDescription, "anchorctl"};
+  app.set_version_flag("--version", std::string("anchorctl ") + ANCHORAGE_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Options o;
+  app.add_option("--output", o.output, "Output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("-c,--config", o.config, "Configuration file (YAML)");
+  addVerify(app, o);
+  addConvert(app, o);
+  addDs(app, o);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return EX_USAGE;
+  }
+
+  Context ctx{std::cout, std::cerr, o.output == "json" ? OutputMode::kJson : OutputMode::kText,
+              o.config};
+  const std::string name = app.get_subcommands().front()->get_name();
+  if (name == "verify") {
+    return runVerify(ctx, o.verify);
+  }
+  if (name == "convert") {
+    o.convert.from = o.convert_from;
+    o.convert.digest_type = static_cast<uint8_t>(o.convert_digest);
+    return runConvert(ctx, o.convert);
+  }
+  if (name == "ds") {
+    return runDs(ctx, o.ds);
+  }
+  return EX_SOFTWARE;
 }
 
 }  // namespace anchorage::cli

@@ -4,4 +4,6 @@
 
 #include "cli/anchorctl.h"
 
-int main(int argc, char** argv) { return anchorage::cli::runAnchorctl(argc, argv); }
+int main(int argc, char** argv) {
+  return anchorage::cli::runAnchorctl(argc, argv);
+}

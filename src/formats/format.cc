@@ -85,10 +85,14 @@ ParseResult parse(Format format, std::string_view text, std::string_view source)
   switch (format) {
     case Format::kZone:
     case Format::kKeyset:
-    case Format::kDsset: return detail::parseZone(text, source);
-    case Format::kBind: return detail::parseBind(text, source);
-    case Format::kXml: return detail::parseXml(text, source);
-    case Format::kJson: return detail::parseJson(text, source);
+    case Format::kDsset:
+      return detail::parseZone(text, source);
+    case Format::kBind:
+      return detail::parseBind(text, source);
+    case Format::kXml:
+      return detail::parseXml(text, source);
+    case Format::kJson:
+      return detail::parseJson(text, source);
   }
   return {};
 }
@@ -96,12 +100,18 @@ ParseResult parse(Format format, std::string_view text, std::string_view source)
 Result<std::string> render(Format format, const std::vector<model::TrustAnchor>& anchors,
                            const RenderOptions& options) {
   switch (format) {
-    case Format::kZone: return detail::renderZone(anchors);
-    case Format::kKeyset: return detail::renderKeyset(anchors);
-    case Format::kDsset: return detail::renderDsset(anchors, options.ds_digest_type);
-    case Format::kXml: return detail::renderXml(anchors);
-    case Format::kJson: return detail::renderJson(anchors);
-    case Format::kBind: break;
+    case Format::kZone:
+      return detail::renderZone(anchors);
+    case Format::kKeyset:
+      return detail::renderKeyset(anchors);
+    case Format::kDsset:
+      return detail::renderDsset(anchors, options.ds_digest_type);
+    case Format::kXml:
+      return detail::renderXml(anchors);
+    case Format::kJson:
+      return detail::renderJson(anchors);
+    case Format::kBind:
+      break;
   }
   return fail(ErrorCode::kUsage, "Format can be read but not written",
               {{"format", std::string(formatName(format))}});

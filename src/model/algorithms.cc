@@ -26,6 +26,7 @@ constexpr std::array kAlgorithms = {
     AlgorithmInfo{7, "RSASHA1-NSEC3-SHA1", S::kDeprecated},
     AlgorithmInfo{8, "RSASHA256", S::kRecommended},
     AlgorithmInfo{10, "RSASHA512", S::kDeprecated},
+    // LIMITATION(L-0001): GOST is recognised but rejected; no resolver here validates it.
     AlgorithmInfo{12, "ECC-GOST", S::kUnsupported},
     AlgorithmInfo{13, "ECDSAP256SHA256", S::kRecommended},
     AlgorithmInfo{14, "ECDSAP384SHA384", S::kRecommended},
@@ -101,10 +102,14 @@ std::string_view algorithmName(uint8_t number) {
 
 std::string_view statusName(RegistryStatus status) {
   switch (status) {
-    case S::kRecommended: return "recommended";
-    case S::kDeprecated: return "deprecated";
-    case S::kUnsupported: return "unsupported";
-    case S::kReserved: return "reserved";
+    case S::kRecommended:
+      return "recommended";
+    case S::kDeprecated:
+      return "deprecated";
+    case S::kUnsupported:
+      return "unsupported";
+    case S::kReserved:
+      return "reserved";
   }
   return "reserved";
 }

@@ -5,12 +5,12 @@
 
 #include "model/anchor.h"
 
-#include <ldns/ldns.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <map>
+
+#include <ldns/ldns.h>
 
 #include "model/algorithms.h"
 #include "util/encoding.h"
@@ -42,10 +42,14 @@ std::vector<uint8_t> dsWire(const DsRdata& d) {
 
 const char* digestFunction(uint8_t digest_type) {
   switch (digest_type) {
-    case 1: return "sha1";
-    case 2: return "sha256";
-    case 4: return "sha384";
-    default: return nullptr;
+    case 1:
+      return "sha1";
+    case 2:
+      return "sha256";
+    case 4:
+      return "sha384";
+    default:
+      return nullptr;
   }
 }
 
@@ -58,7 +62,8 @@ void validateAlgorithm(uint8_t number, std::vector<Finding>& out) {
   }
   const std::string name(alg->mnemonic);
   switch (alg->status) {
-    case RegistryStatus::kRecommended: break;
+    case RegistryStatus::kRecommended:
+      break;
     case RegistryStatus::kDeprecated:
       out.push_back({Severity::kWarning, "algorithm " + n + " (" + name +
                                              ") is deprecated for DNSSEC signing (RFC 8624)"});
@@ -68,8 +73,8 @@ void validateAlgorithm(uint8_t number, std::vector<Finding>& out) {
                      "algorithm " + n + " (" + name + ") is not supported by the resolvers"});
       break;
     case RegistryStatus::kReserved:
-      out.push_back({Severity::kError,
-                     "algorithm " + n + " (" + name + ") is not a zone signing algorithm"});
+      out.push_back(
+          {Severity::kError, "algorithm " + n + " (" + name + ") is not a zone signing algorithm"});
       break;
   }
 }
@@ -94,8 +99,8 @@ void validateDs(const DsRdata& ds, std::vector<Finding>& out) {
                                          std::to_string(dig->length)});
   }
   if (dig->status == RegistryStatus::kDeprecated) {
-    out.push_back({Severity::kWarning,
-                   "digest type " + n + " (" + name + ") is deprecated (RFC 8624 §3.3)"});
+    out.push_back(
+        {Severity::kWarning, "digest type " + n + " (" + name + ") is deprecated (RFC 8624 §3.3)"});
   }
 }
 
@@ -130,11 +135,17 @@ uint16_t DnskeyRdata::keyTag() const {
   return ldns_calc_keytag_raw(w.data(), w.size());
 }
 
-RecordType AnchorRecord::type() const { return isDs() ? RecordType::kDs : RecordType::kDnskey; }
+RecordType AnchorRecord::type() const {
+  return isDs() ? RecordType::kDs : RecordType::kDnskey;
+}
 
-uint16_t AnchorRecord::keyTag() const { return isDs() ? ds().key_tag : dnskey().keyTag(); }
+uint16_t AnchorRecord::keyTag() const {
+  return isDs() ? ds().key_tag : dnskey().keyTag();
+}
 
-uint8_t AnchorRecord::algorithm() const { return isDs() ? ds().algorithm : dnskey().algorithm; }
+uint8_t AnchorRecord::algorithm() const {
+  return isDs() ? ds().algorithm : dnskey().algorithm;
+}
 
 std::vector<uint8_t> AnchorRecord::rdataWire() const {
   return isDs() ? dsWire(ds()) : dnskeyWire(dnskey());
@@ -159,8 +170,7 @@ std::string AnchorRecord::toZoneLine() const {
 Result<DsRdata> parseDsRdata(std::string_view text) {
   const auto f = util::splitFields(text);
   if (f.size() < 4) {
-    return fail(ErrorCode::kInvalidInput,
-                "DS needs key tag, algorithm, digest type and digest");
+    return fail(ErrorCode::kInvalidInput, "DS needs key tag, algorithm, digest type and digest");
   }
   auto tag = util::parseUnsigned(f[0], 65535, "key tag");
   if (!tag) {
@@ -193,8 +203,7 @@ Result<DsRdata> parseDsRdata(std::string_view text) {
 Result<DnskeyRdata> parseDnskeyRdata(std::string_view text) {
   const auto f = util::splitFields(text);
   if (f.size() < 4) {
-    return fail(ErrorCode::kInvalidInput,
-                "DNSKEY needs flags, protocol, algorithm and public key");
+    return fail(ErrorCode::kInvalidInput, "DNSKEY needs flags, protocol, algorithm and public key");
   }
   auto flags = util::parseUnsigned(f[0], 65535, "flags");
   if (!flags) {
@@ -227,9 +236,9 @@ Result<DnskeyRdata> parseDnskeyRdata(std::string_view text) {
 Result<std::variant<DsRdata, DnskeyRdata>> rdataFromWire(RecordType type,
                                                          const std::vector<uint8_t>& wire) {
   if (wire.size() < 4) {
-    return fail(ErrorCode::kInvalidInput, "RDATA is shorter than 4 octets",
-                {{"type", std::string(recordTypeName(type))},
-                 {"length", std::to_string(wire.size())}});
+    return fail(
+        ErrorCode::kInvalidInput, "RDATA is shorter than 4 octets",
+        {{"type", std::string(recordTypeName(type))}, {"length", std::to_string(wire.size())}});
   }
   const uint16_t first = static_cast<uint16_t>(wire[0] << 8 | wire[1]);
   std::vector<uint8_t> rest(wire.begin() + 4, wire.end());
@@ -279,12 +288,18 @@ bool dsMatchesDnskey(const DomainName& owner, const DsRdata& ds, const DnskeyRda
 
 std::string_view keyStateName(KeyState state) {
   switch (state) {
-    case KeyState::kStart: return "Start";
-    case KeyState::kAddPend: return "AddPend";
-    case KeyState::kValid: return "Valid";
-    case KeyState::kMissing: return "Missing";
-    case KeyState::kRevoked: return "Revoked";
-    case KeyState::kRemoved: return "Removed";
+    case KeyState::kStart:
+      return "Start";
+    case KeyState::kAddPend:
+      return "AddPend";
+    case KeyState::kValid:
+      return "Valid";
+    case KeyState::kMissing:
+      return "Missing";
+    case KeyState::kRevoked:
+      return "Revoked";
+    case KeyState::kRemoved:
+      return "Removed";
   }
   return "Start";
 }
@@ -302,10 +317,14 @@ std::optional<KeyState> parseKeyState(std::string_view text) {
 
 std::string_view originName(Origin origin) {
   switch (origin) {
-    case Origin::kManual: return "manual";
-    case Origin::kImport: return "import";
-    case Origin::kRoot: return "root";
-    case Origin::kRfc5011: return "rfc5011";
+    case Origin::kManual:
+      return "manual";
+    case Origin::kImport:
+      return "import";
+    case Origin::kRoot:
+      return "root";
+    case Origin::kRfc5011:
+      return "rfc5011";
   }
   return "manual";
 }
@@ -323,8 +342,8 @@ std::optional<Origin> parseOrigin(std::string_view text) {
 std::string TrustAnchor::id() const {
   const auto hash = util::digest("sha256", record.rdataWire());
   const std::string prefix = record.isDs() ? "ds-" : "dnskey-";
-  return prefix + std::to_string(record.keyTag()) + "-" + std::to_string(record.algorithm()) +
-         "-" + util::encodeHex({hash.begin(), hash.begin() + 4}, false);
+  return prefix + std::to_string(record.keyTag()) + "-" + std::to_string(record.algorithm()) + "-" +
+         util::encodeHex({hash.begin(), hash.begin() + 4}, false);
 }
 
 std::string formatTime(Time t) {
@@ -340,8 +359,8 @@ Result<Time> parseTime(std::string_view text) {
   const std::string s(util::trim(text));
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-                  &consumed) != 6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) !=
+      6) {
     return fail(ErrorCode::kInvalidInput, "Expected a time like 2017-02-02T00:00:00Z",
                 {{"value", s.substr(0, 40)}});
   }

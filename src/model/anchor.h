@@ -131,7 +131,9 @@ std::string_view keyStateName(KeyState state);
 std::optional<KeyState> parseKeyState(std::string_view text);
 
 /// True for the states that resolvers are given (Valid and Missing).
-inline bool isTrusted(KeyState s) { return s == KeyState::kValid || s == KeyState::kMissing; }
+inline bool isTrusted(KeyState s) {
+  return s == KeyState::kValid || s == KeyState::kMissing;
+}
 
 /// Where an anchor came from.
 enum class Origin { kManual, kImport, kRoot, kRfc5011 };

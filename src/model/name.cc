@@ -5,10 +5,10 @@
 
 #include "model/name.h"
 
-#include <ldns/ldns.h>
-
 #include <algorithm>
 #include <memory>
+
+#include <ldns/ldns.h>
 
 namespace anchorage::model {
 namespace {
@@ -210,8 +210,8 @@ std::strong_ordering DomainName::operator<=>(const DomainName& other) const {
   for (; ia != a.rend() && ib != b.rend(); ++ia, ++ib) {
     const auto* pa = wire_.data() + ia->first;
     const auto* pb = other.wire_.data() + ib->first;
-    const auto cmp = std::lexicographical_compare_three_way(pa, pa + ia->second, pb,
-                                                            pb + ib->second);
+    const auto cmp =
+        std::lexicographical_compare_three_way(pa, pa + ia->second, pb, pb + ib->second);
     if (cmp != 0) {
       return cmp;
     }

@@ -4,11 +4,11 @@
 
 #include "util/encoding.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include <openssl/evp.h>
 
 namespace anchorage::util {
 namespace {
@@ -26,7 +26,9 @@ int hexValue(char c) {
   return -1;
 }
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 }  // namespace
 
@@ -75,8 +77,8 @@ Result<std::vector<uint8_t>> decodeBase64(std::string_view text) {
     if (isSpace(c)) {
       continue;
     }
-    const bool valid = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' ||
-                       c == '=';
+    const bool valid =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
     if (!valid) {
       return fail(ErrorCode::kInvalidInput, "Base64 data has a character outside the alphabet");
     }

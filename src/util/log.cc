@@ -15,11 +15,16 @@ namespace {
 
 const char* levelName(Level level) {
   switch (level) {
-    case Level::kError: return "error";
-    case Level::kWarning: return "warning";
-    case Level::kNotice: return "notice";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kError:
+      return "error";
+    case Level::kWarning:
+      return "warning";
+    case Level::kNotice:
+      return "notice";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "info";
 }
@@ -61,7 +66,8 @@ Result<Level> parseLevel(std::string_view text) {
       return l;
     }
   }
-  return fail(ErrorCode::kConfig, "Unknown log level; expected error, warning, notice, info or debug",
+  return fail(ErrorCode::kConfig,
+              "Unknown log level; expected error, warning, notice, info or debug",
               {{"value", std::string(text)}});
 }
 
@@ -78,8 +84,8 @@ Result<LogFormat> parseLogFormat(std::string_view text) {
 
 void LogSink::write(Level level, std::string_view logger, std::string_view message,
                     std::initializer_list<Field> fields) {
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   std::string line;
   if (format_ == LogFormat::kJson) {
     nlohmann::json j;

@@ -40,7 +40,9 @@ class LogSink {
 
   void setThreshold(Level level) { threshold_ = level; }
   void setFormat(LogFormat format) { format_ = format; }
-  bool enabled(Level level) const { return static_cast<int>(level) <= static_cast<int>(threshold_); }
+  bool enabled(Level level) const {
+    return static_cast<int>(level) <= static_cast<int>(threshold_);
+  }
 
   /// Writes one line; thread-safe.
   void write(Level level, std::string_view logger, std::string_view message,

@@ -12,34 +12,56 @@ namespace anchorage {
 
 const char* errorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidInput: return "invalid_input";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kUsage: return "usage";
-    case ErrorCode::kConfig: return "config";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kPermission: return "permission";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidInput:
+      return "invalid_input";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kConfig:
+      return "config";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kPermission:
+      return "permission";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }
 
 int exitCodeFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidInput: return EX_DATAERR;
-    case ErrorCode::kUnsupported: return EX_DATAERR;
-    case ErrorCode::kUsage: return EX_USAGE;
-    case ErrorCode::kConfig: return EX_CONFIG;
-    case ErrorCode::kNotFound: return EX_NOINPUT;
-    case ErrorCode::kIo: return EX_IOERR;
-    case ErrorCode::kUnavailable: return EX_UNAVAILABLE;
-    case ErrorCode::kPermission: return EX_NOPERM;
-    case ErrorCode::kConflict: return EX_TEMPFAIL;
-    case ErrorCode::kTimeout: return EX_TEMPFAIL;
-    case ErrorCode::kInternal: return EX_SOFTWARE;
+    case ErrorCode::kInvalidInput:
+      return EX_DATAERR;
+    case ErrorCode::kUnsupported:
+      return EX_DATAERR;
+    case ErrorCode::kUsage:
+      return EX_USAGE;
+    case ErrorCode::kConfig:
+      return EX_CONFIG;
+    case ErrorCode::kNotFound:
+      return EX_NOINPUT;
+    case ErrorCode::kIo:
+      return EX_IOERR;
+    case ErrorCode::kUnavailable:
+      return EX_UNAVAILABLE;
+    case ErrorCode::kPermission:
+      return EX_NOPERM;
+    case ErrorCode::kConflict:
+      return EX_TEMPFAIL;
+    case ErrorCode::kTimeout:
+      return EX_TEMPFAIL;
+    case ErrorCode::kInternal:
+      return EX_SOFTWARE;
   }
   return EX_SOFTWARE;
 }

@@ -81,16 +81,18 @@ struct Unexpected {
 inline Unexpected fail(ErrorCode code, std::string message, std::vector<Field> fields = {}) {
   return Unexpected{Error(code, std::move(message), std::move(fields))};
 }
-inline Unexpected fail(Error error) { return Unexpected{std::move(error)}; }
+inline Unexpected fail(Error error) {
+  return Unexpected{std::move(error)};
+}
 
 [[noreturn]] void checkFailed(const char* expr, const char* file, int line);
 
 /// Always-on invariant check (never for what input or the network can cause).
-#define ANCHORAGE_CHECK(expr)                                 \
-  do {                                                        \
-    if (!(expr)) {                                            \
-      ::anchorage::checkFailed(#expr, __FILE__, __LINE__);    \
-    }                                                         \
+#define ANCHORAGE_CHECK(expr)                              \
+  do {                                                     \
+    if (!(expr)) {                                         \
+      ::anchorage::checkFailed(#expr, __FILE__, __LINE__); \
+    }                                                      \
   } while (false)
 
 /// A value of type T or an Error.
@@ -162,6 +164,8 @@ class [[nodiscard]] Result<void> {
 };
 
 /// Success value for Result<void>.
-inline Result<void> ok() { return {}; }
+inline Result<void> ok() {
+  return {};
+}
 
 }  // namespace anchorage

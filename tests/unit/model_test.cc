@@ -18,7 +18,9 @@ constexpr const char* kKsk2017 =
     "VN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOL"
     "YA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
 
-DomainName name(std::string_view text) { return DomainName::parse(text).value(); }
+DomainName name(std::string_view text) {
+  return DomainName::parse(text).value();
+}
 
 TEST(DomainNameTest, CanonicalisesToLowerCaseAbsolute) {
   EXPECT_EQ(name("Corp.EXAMPLE").text(), "corp.example.");
