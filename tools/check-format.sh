@@ -6,7 +6,7 @@
 set -euo pipefail
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top"
-mapfile -t files < <(find agent src tests -type f \( -name '*.cc' -o -name '*.h' \) \
+mapfile -t files < <(find $(ls -d agent src tests 2>/dev/null) -type f \( -name '*.cc' -o -name '*.h' \) \
   -not -path 'tests/data/*' | sort)
 status=0
 for f in "${files[@]}"; do

@@ -38,8 +38,8 @@ std::string makeInput(size_t count, bool dnskey) {
     if (dnskey) {
       text += "DNSKEY 257 3 13 " + util::encodeBase64(bytes(64, state)) + "\n";
     } else {
-      text += "DS " + std::to_string(i % 65536) + " 13 2 " +
-              util::encodeHex(bytes(32, state)) + "\n";
+      text +=
+          "DS " + std::to_string(i % 65536) + " 13 2 " + util::encodeHex(bytes(32, state)) + "\n";
     }
   }
   return text;
@@ -57,11 +57,12 @@ bool run(const char* label, size_t count, bool dnskey) {
   const auto parsed = formats::parse(formats::Format::kZone, text, label);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   const double us = std::chrono::duration<double, std::micro>(elapsed).count();
-  std::printf("%-7s records=%zu parsed=%zu problems=%zu input_mib=%.1f total_ms=%.1f "
-              "per_record_us=%.2f peak_rss_mib=%.1f\n",
-              label, count, parsed.anchors.size(), parsed.problems.size(),
-              static_cast<double>(text.size()) / (1024.0 * 1024.0), us / 1000.0,
-              us / static_cast<double>(count), static_cast<double>(peakRssKiB()) / 1024.0);
+  std::printf(
+      "%-7s records=%zu parsed=%zu problems=%zu input_mib=%.1f total_ms=%.1f "
+      "per_record_us=%.2f peak_rss_mib=%.1f\n",
+      label, count, parsed.anchors.size(), parsed.problems.size(),
+      static_cast<double>(text.size()) / (1024.0 * 1024.0), us / 1000.0,
+      us / static_cast<double>(count), static_cast<double>(peakRssKiB()) / 1024.0);
   return parsed.anchors.size() == count;
 }
 
