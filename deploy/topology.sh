@@ -15,6 +15,7 @@
 # /proc/PID/cmdline is that slapd with that instance's config directory.
 #
 #   topology.sh start  STATE_DIR [--base-port N]   create (first time) or restart, wait until ready
+#   topology.sh start-instance STATE_DIR NAME      restart one stopped instance (fault tests)
 #   topology.sh stop   STATE_DIR                   TERM, bounded wait, then KILL
 #   topology.sh status STATE_DIR                   exit 0 when all three run, 3 otherwise
 #
@@ -44,6 +45,7 @@ die() {
 
 usage() {
   echo "usage: topology.sh start|stop|status STATE_DIR [--base-port N]" >&2
+  echo "       topology.sh start-instance STATE_DIR provider1|provider2|consumer1" >&2
   exit 64
 }
 
@@ -307,6 +309,24 @@ cmd_start() {
   echo "topology: started ${INSTANCES[*]} in $STATE (ports $BASE_PORT-$((BASE_PORT + 5)))"
 }
 
+cmd_start_instance() {
+  local name=$1 port p
+  [ -f "$STATE/topology.env" ] || die "$STATE holds no topology; run start first"
+  case " ${INSTANCES[*]} " in
+    *" $name "*) ;;
+    *) die "unknown instance '$name'; expected one of ${INSTANCES[*]}" ;;
+  esac
+  [ -z "$(live_pid "$name")" ] || die "$name is already running (pid $(live_pid "$name"))"
+  BASE_PORT=$(sed -n "s/^ANCHORAGE_BASE_PORT='\([0-9]*\)'$/\1/p" "$STATE/topology.env")
+  port=$(ldap_port "$name")
+  for p in "$port" $((port + 1)); do
+    ! port_in_use "$p" || die "port $p is in use"
+  done
+  start_instance "$name"
+  wait_ready "$name" || die "$name did not become ready"
+  echo "topology: started $name"
+}
+
 cmd_stop() {
   local name pid file deadline status=0
   for name in consumer1 provider2 provider1; do
@@ -355,6 +375,12 @@ cmd_status() {
 COMMAND=$1
 STATE_ARG=$2
 shift 2
+INSTANCE_ARG=""
+if [ "$COMMAND" = start-instance ]; then
+  [ $# -ge 1 ] || usage
+  INSTANCE_ARG=$1
+  shift
+fi
 REQUESTED_PORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -381,6 +407,10 @@ case "$COMMAND" in
   start)
     [ "$(id -u)" -eq 0 ] || die "run as root (slapd runs without -u; ldapi EXTERNAL maps uid 0)"
     cmd_start
+    ;;
+  start-instance)
+    [ "$(id -u)" -eq 0 ] || die "run as root"
+    cmd_start_instance "$INSTANCE_ARG"
     ;;
   stop) cmd_stop ;;
   status) cmd_status ;;

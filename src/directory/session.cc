@@ -10,7 +10,9 @@
 #include <sys/time.h>
 
 #include <cctype>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 
 #include "util/encoding.h"
 #include "util/file.h"
@@ -258,6 +260,10 @@ bool Entry::hasClass(const std::string& object_class) const {
 }
 
 Result<std::unique_ptr<Session>> Session::open(const SessionSettings& settings) {
+  // libldap writes to its socket with write(2): a server that went away would raise SIGPIPE and
+  // end the process. Every program that talks to the directory wants EPIPE instead.
+  static std::once_flag sigpipe_once;
+  std::call_once(sigpipe_once, [] { std::signal(SIGPIPE, SIG_IGN); });
   if (settings.uris.empty()) {
     return fail(ErrorCode::kConfig, "No directory URI configured");
   }
