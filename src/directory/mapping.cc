@@ -408,6 +408,15 @@ ScopeContent readScopeContent(const std::vector<const Entry*>& entries) {
         }
         break;
       }
+      case EntryKind::kScope: {
+        auto t = optionalTime(*e, "anchorageRemovalConfirmedUntil");
+        if (t) {
+          out.removal_confirmed_until = *t;
+        } else {
+          out.quarantined.push_back({e->dn, t.error().toString()});
+        }
+        break;
+      }
       case EntryKind::kNta: {
         auto n = ntaFromEntry(*e);
         if (n) {

@@ -96,6 +96,9 @@ struct ScopeContent {
   std::vector<TrustPointInfo> trust_points;
   std::vector<model::NegativeTrustAnchor> ntas;
   std::vector<Quarantined> quarantined;
+  /// The scope container's anchorageRemovalConfirmedUntil: until then an operator has confirmed
+  /// every mass removal in this scope (DESIGN §4.4).
+  std::optional<model::Time> removal_confirmed_until;
 };
 
 /// Builds the content from entries (a sync mirror or a search result): every anchor, trust point
