@@ -13,7 +13,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # libraries
   libldap-dev libsasl2-dev libldns-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libpugixml-dev libsystemd-dev
+  nlohmann-json3-dev libpugixml-dev libsystemd-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # directory
   slapd ldap-utils

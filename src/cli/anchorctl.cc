@@ -13,6 +13,7 @@
 
 #include "cli/context.h"
 #include "cli/offline.h"
+#include "config/config.h"
 
 namespace anchorage::cli {
 namespace {
@@ -99,6 +100,15 @@ int runAnchorctl(int argc, char** argv) {
     return EX_USAGE;
   }
 
+  // A configuration named with -c is validated even by the offline commands, so a broken file
+  // is noticed before it is deployed.
+  if (!o.config.empty()) {
+    auto config = config::loadConfigFile(o.config);
+    if (!config) {
+      std::cerr << "anchorctl: " << config::describeConfigError(config.error()) << "\n";
+      return EX_CONFIG;
+    }
+  }
   Context ctx{std::cout, std::cerr, o.output == "json" ? OutputMode::kJson : OutputMode::kText,
               o.config};
   const std::string name = app.get_subcommands().front()->get_name();

@@ -121,12 +121,19 @@ struct ProbeConfig {
   std::string query_name;   ///< Canonical absolute name at or below trust_point.
 };
 
-/// One entry of `resolvers`. Fields that are not given take the defaults of the type (see
-/// resolverDefaults()); an empty command list written as `[]` switches that step off.
+/// One entry of `resolvers`. Command lists left out (or written `[]`) use the writer's built-in
+/// commands for the type (see src/writers); fields that are not given take the defaults of
+/// resolverDefaults().
 struct ResolverConfig {
   ResolverType type = ResolverType::kUnbound;  ///< `type`: required.
   std::string name;         ///< `name`: unique, [A-Za-z0-9_.-]; default the type's name.
   std::string anchor_file;  ///< `anchor_file`: absolute path of the file the writer owns.
+  /// `nta_file`: unbound: the included file of domain-insecure lines; resolved: the *.negative
+  /// file. Other types keep NTAs elsewhere and refuse the key.
+  std::string nta_file;
+  /// `control_command`: argv prefix of the resolver's control tool, e.g. [unbound-control, -c,
+  /// /etc/unbound/unbound.conf] or [rndc, -s, 127.0.0.1, -p, "953"]; default: the tool alone.
+  std::vector<std::string> control_command;
   std::vector<std::string> check_command;   ///< `check_command`: argv run before reloading.
   std::vector<std::string> reload_command;  ///< `reload_command`: argv that applies the file.
   /// `flush_command`: argv that drops cached answers. An argument containing `{zone}` has it
@@ -137,6 +144,8 @@ struct ResolverConfig {
   std::vector<ProbeConfig> probes;    ///< `probes`: {trust point: query name}; default none.
   /// `timeout`: limit for each command and each probe; 1ms to 10m.
   Duration timeout = std::chrono::seconds(5);
+  /// `verify_timeout`: limit for the whole verification, probes retried within it; 1ms to 10m.
+  Duration verify_timeout = std::chrono::seconds(10);
   /// `file_mode`: octal string, "0000" to "0777", like "0644". Unset: an existing file keeps its
   /// mode, a new one gets 0644 (util::FileAttributes).
   std::optional<uint32_t> file_mode;
@@ -191,27 +200,19 @@ struct Config {
   std::vector<std::string> trusted_publishers;
 };
 
-/// The defaults a resolver type fills in for the fields a `resolvers` entry leaves out.
+/// The paths a resolver type fills in for the fields a `resolvers` entry leaves out.
 struct ResolverDefaults {
   std::string anchor_file;
-  std::vector<std::string> check_command;
-  std::vector<std::string> reload_command;
-  std::vector<std::string> flush_command;
+  std::string nta_file;
   std::string control_socket;
 };
 
 /// Returns the defaults of `type`:
-///   unbound:  /etc/unbound/anchorage.anchors, check [unbound-checkconf],
-///             reload [unbound-control, reload] (which also empties the cache), no flush;
-///   bind:     /etc/bind/anchorage.conf, check [named-checkconf], reload [rndc, reconfig],
-///             flush [rndc, flushtree, "{zone}"];
-///   knot:     /etc/knot-resolver/anchorage.anchors, no check, no reload command (the writer
-///             reloads through control_socket /run/knot-resolver/control/1), no flush;
-///   pdns:     /etc/powerdns/anchorage.lua, no check, reload [rec_control, reload-lua-config],
-///             flush [rec_control, wipe-cache, "{zone}$"];
-///   resolved: /etc/dnssec-trust-anchors.d/anchorage.positive, no check,
-///             reload [systemctl, try-reload-or-restart, systemd-resolved.service],
-///             flush [resolvectl, flush-caches].
+///   unbound:  /etc/unbound/anchorage.anchors, NTAs /etc/unbound/anchorage-insecure.conf;
+///   bind:     /etc/bind/anchorage.conf (NTAs through rndc nta);
+///   knot:     /etc/knot-resolver/anchorage.anchors, control_socket /run/knot-resolver/control/1;
+///   pdns:     /etc/powerdns/anchorage.lua;
+///   resolved: /etc/dnssec-trust-anchors.d/anchorage.positive, NTAs anchorage.negative beside it.
 ResolverDefaults resolverDefaults(ResolverType type);
 
 /// Returns the configuration name of `type`: "unbound", "bind", "knot", "pdns", "resolved".

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The `resolvers` section (see resolver_config.h) and the per-type defaults. The default commands
-// follow shared/notes/resolvers.md §7: `unbound-control reload` also empties Unbound's cache;
-// BIND, PowerDNS and systemd-resolved need an explicit flush after an anchor change; kresd is
-// driven through its control socket.
+// The `resolvers` section (see resolver_config.h) and the per-type default paths. Commands are
+// the writers' business: a list left out here means the writer's built-in command.
 
 #include "config/resolver_config.h"
 
@@ -16,9 +14,10 @@ namespace anchorage::config {
 namespace {
 
 constexpr std::string_view kResolverKeys[] = {
-    "type",          "name",           "anchor_file", "check_command", "reload_command",
-    "flush_command", "control_socket", "address",     "probes",        "timeout",
-    "file_mode",     "file_owner",     "file_group"};
+    "type",          "name",           "anchor_file",    "nta_file",       "control_command",
+    "check_command", "reload_command", "flush_command",  "control_socket", "address",
+    "probes",        "timeout",        "verify_timeout", "file_mode",      "file_owner",
+    "file_group"};
 
 constexpr const char* kZonePlaceholder = "{zone}";
 
@@ -136,6 +135,11 @@ Result<std::vector<ProbeConfig>> readProbes(const Value& value) {
 }
 
 Result<void> readCommands(const MapReader& map, ResolverConfig& out) {
+  if (auto control = map.get("control_command")) {
+    auto argv = readArgv(*control);
+    ANCHORAGE_CONFIG_TRY(argv);
+    out.control_command = std::move(*argv);
+  }
   if (auto check = map.get("check_command")) {
     auto argv = readArgv(*check);
     ANCHORAGE_CONFIG_TRY(argv);
@@ -144,11 +148,6 @@ Result<void> readCommands(const MapReader& map, ResolverConfig& out) {
   if (auto reload = map.get("reload_command")) {
     auto argv = readArgv(*reload);
     ANCHORAGE_CONFIG_TRY(argv);
-    if (argv->empty() && out.type != ResolverType::kKnot) {
-      return fail(valueError(*reload,
-                             "Expected a non-empty argument list; the resolver must be "
-                             "told to reload"));
-    }
     out.reload_command = std::move(*argv);
   }
   if (auto flush = map.get("flush_command")) {
@@ -181,9 +180,7 @@ Result<ResolverConfig> readResolver(const Value& value) {
   ResolverDefaults defaults = resolverDefaults(out.type);
   out.name = resolverTypeName(out.type);
   out.anchor_file = std::move(defaults.anchor_file);
-  out.check_command = std::move(defaults.check_command);
-  out.reload_command = std::move(defaults.reload_command);
-  out.flush_command = std::move(defaults.flush_command);
+  out.nta_file = std::move(defaults.nta_file);
   out.control_socket = std::move(defaults.control_socket);
 
   if (auto name = map->get("name")) {
@@ -195,6 +192,14 @@ Result<ResolverConfig> readResolver(const Value& value) {
     auto parsed = readAbsolutePath(*file);
     ANCHORAGE_CONFIG_TRY(parsed);
     out.anchor_file = std::move(*parsed);
+  }
+  if (auto file = map->get("nta_file")) {
+    if (out.type != ResolverType::kUnbound && out.type != ResolverType::kResolved) {
+      return fail(valueError(*file, "Only used with type unbound or resolved"));
+    }
+    auto parsed = readAbsolutePath(*file);
+    ANCHORAGE_CONFIG_TRY(parsed);
+    out.nta_file = std::move(*parsed);
   }
   ANCHORAGE_CONFIG_TRY(readCommands(*map, out));
   if (auto address = map->get("address")) {
@@ -211,6 +216,11 @@ Result<ResolverConfig> readResolver(const Value& value) {
     auto parsed = readDuration(*timeout, std::chrono::milliseconds(1), std::chrono::minutes(10));
     ANCHORAGE_CONFIG_TRY(parsed);
     out.timeout = *parsed;
+  }
+  if (auto timeout = map->get("verify_timeout")) {
+    auto parsed = readDuration(*timeout, std::chrono::milliseconds(1), std::chrono::minutes(10));
+    ANCHORAGE_CONFIG_TRY(parsed);
+    out.verify_timeout = *parsed;
   }
   if (auto mode = map->get("file_mode")) {
     auto parsed = readFileMode(*mode);
@@ -243,31 +253,16 @@ Error clashError(const Value& item, std::string_view key, const char* message) {
 ResolverDefaults resolverDefaults(ResolverType type) {
   switch (type) {
     case ResolverType::kUnbound:
-      return {"/etc/unbound/anchorage.anchors",
-              {"unbound-checkconf"},
-              {"unbound-control", "reload"},
-              {},
-              ""};
+      return {"/etc/unbound/anchorage.anchors", "/etc/unbound/anchorage-insecure.conf", ""};
     case ResolverType::kBind:
-      return {"/etc/bind/anchorage.conf",
-              {"named-checkconf"},
-              {"rndc", "reconfig"},
-              {"rndc", "flushtree", kZonePlaceholder},
-              ""};
+      return {"/etc/bind/anchorage.conf", "", ""};
     case ResolverType::kKnot:
-      return {"/etc/knot-resolver/anchorage.anchors", {}, {}, {}, "/run/knot-resolver/control/1"};
+      return {"/etc/knot-resolver/anchorage.anchors", "", "/run/knot-resolver/control/1"};
     case ResolverType::kPdns:
-      return {"/etc/powerdns/anchorage.lua",
-              {},
-              {"rec_control", "reload-lua-config"},
-              {"rec_control", "wipe-cache", "{zone}$"},
-              ""};
+      return {"/etc/powerdns/anchorage.lua", "", ""};
     case ResolverType::kResolved:
       return {"/etc/dnssec-trust-anchors.d/anchorage.positive",
-              {},
-              {"systemctl", "try-reload-or-restart", "systemd-resolved.service"},
-              {"resolvectl", "flush-caches"},
-              ""};
+              "/etc/dnssec-trust-anchors.d/anchorage.negative", ""};
   }
   return {};
 }

@@ -4,7 +4,12 @@
 
 #include "util/log.h"
 
+#include <sys/uio.h>
+
 #include <chrono>
+#include <vector>
+
+#include <systemd/sd-journal.h>
 
 #include <nlohmann/json.hpp>
 
@@ -78,7 +83,10 @@ Result<LogFormat> parseLogFormat(std::string_view text) {
   if (text == "json") {
     return LogFormat::kJson;
   }
-  return fail(ErrorCode::kConfig, "Unknown log format; expected logfmt or json",
+  if (text == "journald") {
+    return LogFormat::kJournald;
+  }
+  return fail(ErrorCode::kConfig, "Unknown log format; expected logfmt, json or journald",
               {{"value", std::string(text)}});
 }
 
@@ -86,6 +94,10 @@ void LogSink::write(Level level, std::string_view logger, std::string_view messa
                     std::initializer_list<Field> fields) {
   const auto now =
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (format_ == LogFormat::kJournald) {
+    writeJournal(level, logger, message, fields);
+    return;
+  }
   std::string line;
   if (format_ == LogFormat::kJson) {
     nlohmann::json j;
@@ -116,6 +128,32 @@ void LogSink::write(Level level, std::string_view logger, std::string_view messa
   }
   out_ << line;
   out_.flush();
+}
+
+void LogSink::writeJournal(Level level, std::string_view logger, std::string_view message,
+                           std::initializer_list<Field> fields) {
+  std::vector<std::string> items;
+  items.push_back("MESSAGE=" + std::string(message));
+  items.push_back("PRIORITY=" + std::to_string(static_cast<int>(level)));
+  items.push_back("SYSLOG_IDENTIFIER=anchorage");
+  items.push_back("ANCHORAGE_LOGGER=" + std::string(logger));
+  for (const auto& f : fields) {
+    std::string key = "ANCHORAGE_";
+    for (char c : f.key) {
+      key += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    items.push_back(key + "=" + f.value);
+  }
+  std::vector<iovec> iov;
+  iov.reserve(items.size());
+  for (auto& item : items) {
+    iov.push_back({item.data(), item.size()});
+  }
+  std::lock_guard lock(mutex_);
+  if (level == Level::kError || level == Level::kWarning) {
+    ++problems_[std::string(logger)];
+  }
+  sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
 std::map<std::string, uint64_t> LogSink::problemCounts() const {

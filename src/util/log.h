@@ -23,13 +23,14 @@ namespace anchorage::util {
 /// Syslog severities used by the project.
 enum class Level { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
 
-/// Output encodings.
-enum class LogFormat { kLogfmt, kJson };
+/// Output encodings: logfmt or JSON lines on the stream, or native journald entries (the fields
+/// become journal fields, upper-cased with dots turned into underscores).
+enum class LogFormat { kLogfmt, kJson, kJournald };
 
 /// Parses "error", "warning", "notice", "info", "debug".
 Result<Level> parseLevel(std::string_view text);
 
-/// Parses "logfmt" or "json".
+/// Parses "logfmt", "json" or "journald".
 Result<LogFormat> parseLogFormat(std::string_view text);
 
 /// Where log lines go and how they look; shared by every Logger of a process.
@@ -52,6 +53,9 @@ class LogSink {
   std::map<std::string, uint64_t> problemCounts() const;
 
  private:
+  void writeJournal(Level level, std::string_view logger, std::string_view message,
+                    std::initializer_list<Field> fields);
+
   std::ostream& out_;
   LogFormat format_;
   Level threshold_;

@@ -163,19 +163,20 @@ TEST(ConfigTest, ResolverTypesFillInTheirDefaults) {
     EXPECT_EQ(r.name, resolverTypeName(types[i]));
     EXPECT_EQ(r.anchor_file, d.anchor_file);
     EXPECT_TRUE(r.anchor_file.starts_with('/'));
-    EXPECT_EQ(r.check_command, d.check_command);
-    EXPECT_EQ(r.reload_command, d.reload_command);
-    EXPECT_EQ(r.flush_command, d.flush_command);
+    EXPECT_EQ(r.nta_file, d.nta_file);
     EXPECT_EQ(r.control_socket, d.control_socket);
+    EXPECT_TRUE(r.check_command.empty()) << "the writer's built-in commands apply";
+    EXPECT_TRUE(r.reload_command.empty());
+    EXPECT_TRUE(r.flush_command.empty());
+    EXPECT_EQ(r.verify_timeout, seconds(10));
     EXPECT_EQ(r.address.host, "127.0.0.1");
     EXPECT_EQ(r.address.port, 53);
     EXPECT_EQ(r.timeout, seconds(5));
     EXPECT_TRUE(r.probes.empty());
-    EXPECT_EQ(r.reload_command.empty(), types[i] == ResolverType::kKnot);
     files.insert(r.anchor_file);
   }
   EXPECT_EQ(files.size(), 5u);
-  EXPECT_EQ(c.resolvers[0].check_command, std::vector<std::string>{"unbound-checkconf"});
+  EXPECT_EQ(c.resolvers[0].nta_file, "/etc/unbound/anchorage-insecure.conf");
   EXPECT_EQ(c.resolvers[2].control_socket, "/run/knot-resolver/control/1");
 }
 
