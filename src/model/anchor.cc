@@ -250,6 +250,11 @@ Result<std::variant<DsRdata, DnskeyRdata>> rdataFromWire(RecordType type,
 
 std::vector<Finding> validate(const AnchorRecord& record) {
   std::vector<Finding> out;
+  // RFC 1035 §3.2.1: RDLENGTH is 16 bits.
+  if (record.rdataWire().size() > 65535) {
+    out.push_back({Severity::kError, "RDATA is longer than 65535 octets"});
+    return out;
+  }
   if (record.isDs()) {
     validateDs(record.ds(), out);
   } else {

@@ -137,6 +137,14 @@ TEST(AnchorTest, DnskeyNeedsZoneFlagAndWarnsWithoutSep) {
   EXPECT_FALSE(isUsable(validate({DomainName(), 3600, key})));
 }
 
+TEST(AnchorTest, RejectsRdataLongerThanRdlength) {
+  auto key = parseDnskeyRdata(kKsk2017).value();
+  key.public_key.resize(70000, 1);
+  const auto f = validate({DomainName(), 3600, key});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_FALSE(isUsable(f));
+}
+
 TEST(AnchorTest, ParsesAlgorithmMnemonics) {
   auto ds = parseDsRdata("20326 RSASHA256 2 " + std::string(64, 'a')).value();
   EXPECT_EQ(ds.algorithm, 8);
