@@ -17,6 +17,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # directory
   slapd ldap-utils
+  # Kerberos: a real KDC for the GSSAPI bind test
+  krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   # DNS: authoritative server, resolvers, tools, root anchor data
   nsd unbound bind9 bind9-utils bind9-dnsutils knot-resolver pdns-recursor ldnsutils
   dns-root-data
