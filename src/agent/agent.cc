@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The agent's run loop (see agent.h for the design and failure posture).
+
+#include "agent/agent.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include <systemd/sd-daemon.h>
+
+#include <nlohmann/json.hpp>
+
+#include "directory/mapping.h"
+#include "directory/operations.h"
+#include "formats/format.h"
+#include "util/encoding.h"
+#include "util/file.h"
+
+namespace anchorage::agent {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr milliseconds kPollSlice{100};
+constexpr milliseconds kStateSaveInterval{1000};
+constexpr milliseconds kDiscoveryRetry{5000};
+
+model::Time now() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::vector<std::string> uriTexts(const std::vector<config::LdapUri>& uris) {
+  std::vector<std::string> out;
+  for (const auto& u : uris) {
+    out.push_back(u.text);
+  }
+  return out;
+}
+
+Result<void> saveApplied(const std::string& path, const AppliedSet& set) {
+  auto anchors = formats::render(formats::Format::kJson, set.anchors);
+  if (!anchors) {
+    return fail(anchors.error());
+  }
+  nlohmann::json ntas = nlohmann::json::array();
+  for (const auto& n : set.ntas) {
+    ntas.push_back(
+        {{"name", n.name.text()}, {"expires", model::formatTime(n.expires)}, {"reason", n.reason}});
+  }
+  const nlohmann::json doc = {{"version", 1},
+                              {"digest", set.digest},
+                              {"anchors", nlohmann::json::parse(*anchors)},
+                              {"ntas", ntas}};
+  return util::writeFileAtomic(path, doc.dump(1) + "\n", {0600, {}, {}});
+}
+
+Result<AppliedSet> loadApplied(const std::string& path) {
+  auto text = util::readFile(path, formats::kMaxInputBytes);
+  if (!text) {
+    return fail(text.error());
+  }
+  const auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("anchors") || !doc.contains("ntas") ||
+      !doc["ntas"].is_array()) {
+    return fail(ErrorCode::kInvalidInput, "Applied-set state file is not valid", {{"path", path}});
+  }
+  AppliedSet set;
+  set.digest = doc.value("digest", "");
+  const auto parsed = formats::parse(formats::Format::kJson, doc["anchors"].dump(), path);
+  if (!parsed.clean()) {
+    return fail(ErrorCode::kInvalidInput, "Applied-set state file has invalid anchors",
+                {{"path", path}, {"reason", parsed.problems.front().reason}});
+  }
+  for (const auto& a : parsed.anchors) {
+    set.anchors.push_back(a.anchor);
+  }
+  for (const auto& n : doc["ntas"]) {
+    auto name = model::DomainName::parse(n.value("name", ""));
+    auto expires = model::parseTime(n.value("expires", ""));
+    if (!name || !expires) {
+      return fail(ErrorCode::kInvalidInput, "Applied-set state file has an invalid NTA",
+                  {{"path", path}});
+    }
+    set.ntas.push_back({*name, *expires, n.value("reason", ""), ""});
+  }
+  return set;
+}
+
+std::string scopeLabel(const std::string& base) {
+  // "dc=ForestDnsZones,dc=example,dc=com" -> "forestdnszones"
+  auto rdns = directory::splitDn(base);
+  if (rdns && !rdns->empty()) {
+    return util::toLower(rdns->front().second);
+  }
+  return util::toLower(base);
+}
+
+std::string stateFileFor(const std::string& dir, const std::string& base) {
+  const auto hash = util::digest("sha256", {base.begin(), base.end()});
+  return dir + "/scope-" + util::encodeHex({hash.begin(), hash.begin() + 6}, false) + ".json";
+}
+
+}  // namespace
+
+struct Agent::ScopeState {
+  std::string base;
+  std::string label;
+  std::string state_file;
+  std::unique_ptr<directory::ScopeSync> sync;
+  bool have_content = false;  ///< Loaded from disk with entries, or refreshed in this run.
+  bool unsaved = false;
+  steady_clock::time_point last_save{};
+};
+
+Result<writers::WriterSettings> writerSettings(const config::ResolverConfig& r) {
+  writers::WriterSettings s;
+  switch (r.type) {
+    case config::ResolverType::kUnbound:
+      s.type = writers::ResolverType::kUnbound;
+      break;
+    case config::ResolverType::kBind:
+      s.type = writers::ResolverType::kBind;
+      break;
+    case config::ResolverType::kKnot:
+      s.type = writers::ResolverType::kKnot;
+      break;
+    case config::ResolverType::kPdns:
+      s.type = writers::ResolverType::kPowerDns;
+      break;
+    case config::ResolverType::kResolved:
+      s.type = writers::ResolverType::kSystemdResolved;
+      break;
+  }
+  s.anchor_file = r.anchor_file;
+  s.nta_file = r.nta_file;
+  s.control_command = r.control_command;
+  s.check_command = r.check_command;
+  s.reload_command = r.reload_command;
+  s.flush_command = r.flush_command;
+  s.control_socket = r.control_socket;
+  s.query_address = r.address.host;
+  s.query_port = r.address.port;
+  for (const auto& p : r.probes) {
+    s.probes[p.trust_point] = p.query_name;
+  }
+  s.timeout = std::chrono::duration_cast<milliseconds>(r.timeout);
+  s.verify_timeout = std::chrono::duration_cast<milliseconds>(r.verify_timeout);
+  if (r.file_mode) {
+    s.file_mode = static_cast<mode_t>(*r.file_mode);
+  }
+  s.file_owner = r.file_owner.value_or("");
+  s.file_group = r.file_group.value_or("");
+  return s;
+}
+
+directory::SessionSettings sessionSettings(const config::DirectoryConfig& d,
+                                           const std::vector<config::LdapUri>& uris) {
+  directory::SessionSettings s;
+  s.uris = uriTexts(uris);
+  switch (d.bind.method) {
+    case config::BindMethod::kExternal:
+      s.bind_method = directory::BindMethod::kExternal;
+      break;
+    case config::BindMethod::kSimple:
+      s.bind_method = directory::BindMethod::kSimple;
+      break;
+    case config::BindMethod::kGssapi:
+      s.bind_method = directory::BindMethod::kGssapi;
+      break;
+  }
+  s.bind_dn = d.bind.dn;
+  s.password_file = d.bind.password_file;
+  s.ca_file = d.tls.ca_file;
+  s.cert_file = d.tls.cert_file;
+  s.key_file = d.tls.key_file;
+  s.starttls = d.tls.starttls;
+  s.allow_plaintext = d.allow_plaintext;
+  s.network_timeout = std::chrono::duration_cast<milliseconds>(d.timeouts.network);
+  s.operation_timeout = std::chrono::duration_cast<milliseconds>(d.timeouts.operation);
+  return s;
+}
+
+Agent::Agent(config::Config config, std::shared_ptr<util::LogSink> sink)
+    : config_(std::move(config)),
+      sink_(std::move(sink)),
+      log_(sink_, "agent"),
+      metrics_(std::make_unique<Metrics>()) {}
+
+Agent::~Agent() {
+  saveScopes(true);
+}
+
+Result<std::unique_ptr<Agent>> Agent::create(const config::Config& config,
+                                             std::shared_ptr<util::LogSink> sink) {
+  std::unique_ptr<Agent> agent(new Agent(config, std::move(sink)));
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec || ::chmod(config.state_dir.c_str(), 0700) != 0) {
+    return fail(ErrorCode::kIo, "State directory cannot be created",
+                {{"path", config.state_dir}, {"reason", ec ? ec.message() : "chmod failed"}});
+  }
+  for (const auto& r : config.resolvers) {
+    auto settings = writerSettings(r);
+    if (!settings) {
+      return fail(settings.error());
+    }
+    auto writer = writers::createWriter(*settings);
+    if (!writer) {
+      return fail(std::move(writer.error()).with("resolver", r.name));
+    }
+    agent->writers_.push_back(std::move(*writer));
+  }
+  agent->applied_digest_path_ = config.state_dir + "/applied.json";
+  if (auto applied = loadApplied(agent->applied_digest_path_)) {
+    agent->applied_ = std::move(*applied);
+  } else if (applied.error().code != ErrorCode::kNotFound) {
+    agent->log_.warning("Applied-set state ignored", {{"error", applied.error().toString()}});
+  }
+  if (config.metrics.enabled) {
+    if (auto r = agent->metrics_->serve(config.metrics.listen.host, config.metrics.listen.port);
+        !r) {
+      return fail(r.error());
+    }
+  }
+  if (!config.scopes.automatic) {
+    for (const auto& s : config.scopes.listed) {
+      auto st = std::make_unique<ScopeState>();
+      st->base = s.base;
+      st->label = s.name;
+      agent->scopes_.push_back(std::move(st));
+    }
+    agent->scopes_known_ = true;
+  }
+  for (auto& st : agent->scopes_) {
+    st->state_file = stateFileFor(config.state_dir, st->base);
+  }
+  return agent;
+}
+
+bool Agent::discoverScopes() {
+  if (scopes_known_) {
+    return true;
+  }
+  if (steady_clock::now() < next_discovery_) {
+    return false;
+  }
+  next_discovery_ = steady_clock::now() + kDiscoveryRetry;
+  auto session =
+      directory::Session::open(sessionSettings(config_.directory, config_.directory.read));
+  if (!session) {
+    log_.warning("Scope discovery failed", {{"error", session.error().toString()}});
+    return false;
+  }
+  auto bases = directory::discoverScopes(**session);
+  if (!bases) {
+    log_.warning("Scope discovery failed", {{"error", bases.error().toString()}});
+    return false;
+  }
+  for (const auto& base : *bases) {
+    auto st = std::make_unique<ScopeState>();
+    st->base = base;
+    st->label = scopeLabel(base);
+    st->state_file = stateFileFor(config_.state_dir, base);
+    scopes_.push_back(std::move(st));
+  }
+  log_.info("Scopes discovered", {{"count", std::to_string(scopes_.size())}});
+  scopes_known_ = true;
+  return true;
+}
+
+bool Agent::pollScopes(milliseconds wait) {
+  bool changed = false;
+  if (!discoverScopes()) {
+    std::this_thread::sleep_for(wait);
+    return false;
+  }
+  const auto session = sessionSettings(config_.directory, config_.directory.read);
+  for (auto& st : scopes_) {
+    if (!st->sync) {
+      directory::SyncState saved;
+      if (auto loaded = directory::loadSyncState(st->state_file)) {
+        saved = std::move(*loaded);
+        st->have_content = !saved.cookie.empty() || !saved.entries.empty();
+        changed = changed || st->have_content;
+      } else if (loaded.error().code != ErrorCode::kNotFound) {
+        log_.warning("Sync state ignored",
+                     {{"scope", st->base}, {"error", loaded.error().toString()}});
+      }
+      directory::SyncSettings sync;
+      sync.base = st->base;
+      sync.liveness = std::chrono::duration_cast<milliseconds>(config_.directory.timeouts.liveness);
+      sync.reconnect_min =
+          std::chrono::duration_cast<milliseconds>(config_.directory.reconnect.min_delay);
+      sync.reconnect_max =
+          std::chrono::duration_cast<milliseconds>(config_.directory.reconnect.max_delay);
+      st->sync = std::make_unique<directory::ScopeSync>(session, sync, std::move(saved),
+                                                        util::Logger(sink_, "sync"));
+    }
+    const auto changes =
+        st->sync->poll(std::max(milliseconds(1), wait / static_cast<int>(scopes_.size())));
+    if (changes.refresh_done) {
+      st->have_content = true;
+    }
+    if (changes.changed() || changes.refresh_done) {
+      changed = true;
+    }
+    if (changes.changed() || changes.cookie_moved) {
+      st->unsaved = true;
+    }
+    const auto& status = st->sync->status();
+    metrics_->setSyncPhase(st->label, static_cast<int>(status.phase));
+    metrics_->setReconnects(st->label, status.connects);
+  }
+  saveScopes(false);
+  return changed;
+}
+
+void Agent::saveScopes(bool force) {
+  for (auto& st : scopes_) {
+    if (!st->sync || !st->unsaved) {
+      continue;
+    }
+    if (!force && steady_clock::now() - st->last_save < kStateSaveInterval) {
+      continue;
+    }
+    if (auto r = directory::saveSyncState(st->state_file, st->sync->state()); !r) {
+      log_.error("Sync state cannot be saved",
+                 {{"scope", st->base}, {"error", r.error().toString()}});
+      continue;
+    }
+    st->unsaved = false;
+    st->last_save = steady_clock::now();
+  }
+}
+
+bool Agent::haveContent() const {
+  if (scopes_.empty()) {
+    return false;
+  }
+  return std::all_of(scopes_.begin(), scopes_.end(),
+                     [](const auto& st) { return st->have_content; });
+}
+
+Result<void> Agent::apply(bool force) {
+  const auto started = steady_clock::now();
+  std::vector<ScopeInput> inputs;
+  std::string newest;
+  for (const auto& st : scopes_) {
+    std::vector<const directory::Entry*> entries;
+    for (const auto& [uuid, e] : st->sync->state().entries) {
+      entries.push_back(&e);
+      if (auto t = e.first("modifyTimestamp"); t && *t > newest) {
+        newest = *t;
+      }
+    }
+    inputs.push_back({st->base, directory::readScopeContent(entries)});
+  }
+  const Decision decision = decide(
+      inputs, applied_, {config_.guard.max_removal_share, config_.guard.allow_mass_removal}, now());
+  metrics_->setQuarantined(decision.quarantined.size());
+  metrics_->setGuardHeld(decision.held);
+  for (const auto& q : decision.quarantined) {
+    log_.warning("Entry quarantined", {{"dn", q.dn}, {"reason", q.reason}});
+  }
+  if (decision.held) {
+    log_.warning("Mass removal held", {{"reason", decision.hold_reason},
+                                       {"withdrawn", std::to_string(decision.withdrawn_anchors)}});
+  }
+  // What the status entry says besides the digest; a change here is reported even when the
+  // resolvers need nothing new (a quarantined entry, a held removal).
+  std::string report_key = decision.hold_reason;
+  for (const auto& q : decision.quarantined) {
+    report_key += "\n" + q.dn;
+  }
+  if (!force && applied_ && applied_->digest == decision.digest && last_tried_digest_ &&
+      *last_tried_digest_ == decision.digest) {
+    if (report_key != last_report_key_) {
+      last_report_key_ = report_key;
+      writeStatus(decision, last_results_, decision.hold_reason);
+    }
+    return ok();
+  }
+  last_tried_digest_ = decision.digest;
+  last_report_key_ = report_key;
+
+  writers::AnchorSet set;
+  set.anchors = decision.anchors;
+  set.ntas = decision.ntas;
+  std::vector<std::string> results;
+  std::optional<Error> failure;
+  for (auto& w : writers_) {
+    const std::string name(writers::resolverTypeName(w->type()));
+    const auto report = w->apply(set);
+    if (report.ok()) {
+      results.push_back(name + " ok");
+      metrics_->setApplied(name, set.anchors.size(), set.ntas.size());
+      metrics_->countApply(name, report.changed ? "ok" : "unchanged");
+      log_.info("Trust anchor set applied",
+                {{"resolver", name},
+                 {"anchors", std::to_string(set.anchors.size())},
+                 {"ntas", std::to_string(set.ntas.size())},
+                 {"changed", report.changed ? "yes" : "no"},
+                 {"duration_ms", std::to_string(report.duration.count())}});
+    } else {
+      const Error& e = report.result.error();
+      results.push_back(name + " failed " +
+                        std::string(writers::applyStepName(report.failed_step)) + ": " + e.message);
+      metrics_->countApply(name, "failed");
+      log_.error("Trust anchor set not applied",
+                 {{"resolver", name},
+                  {"step", std::string(writers::applyStepName(report.failed_step))},
+                  {"rolled_back", report.rolled_back ? "yes" : "no"},
+                  {"error", e.toString()}});
+      if (!failure) {
+        failure = e;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
+  metrics_->observeApplySeconds(seconds);
+  if (!failure) {
+    applied_ = AppliedSet{decision.anchors, decision.ntas, decision.digest};
+    if (auto r = saveApplied(applied_digest_path_, *applied_); !r) {
+      log_.error("Applied-set state cannot be saved", {{"error", r.error().toString()}});
+    }
+    if (!newest.empty() && newest > newest_change_) {
+      if (auto t = directory::parseGeneralizedTime(newest)) {
+        const auto lag = std::chrono::system_clock::now() - *t;
+        metrics_->observePropagationSeconds(std::chrono::duration<double>(lag).count());
+      }
+      newest_change_ = newest;
+    }
+  }
+  last_results_ = results;
+  std::string message = failure ? failure->toString() : decision.hold_reason;
+  writeStatus(decision, results, message);
+  notify("STATUS=" + std::string(failure ? "apply failed: " : "applied ") +
+         std::to_string(decision.anchors.size()) + " anchors, " +
+         std::to_string(decision.ntas.size()) + " NTAs" +
+         (decision.held ? ", mass removal held" : ""));
+  if (failure) {
+    return fail(*failure);
+  }
+  return ok();
+}
+
+void Agent::writeStatus(const Decision& decision, const std::vector<std::string>& results,
+                        const std::string& error) {
+  auto session = directory::Session::open(sessionSettings(
+      config_.directory,
+      config_.directory.write.empty() ? config_.directory.read : config_.directory.write));
+  if (!session) {
+    log_.warning("Status entry not written", {{"error", session.error().toString()}});
+    return;
+  }
+  directory::AgentStatus status;
+  status.server = config_.server;
+  status.applied_digest = applied_ ? applied_->digest : "";
+  status.applied_time = now();
+  status.resolver_results = results;
+  for (const auto& q : decision.quarantined) {
+    status.quarantined.push_back(q.dn);
+  }
+  status.version = ANCHORAGE_VERSION;
+  status.last_error = error;
+  for (const auto& st : scopes_) {
+    directory::ScopeClient client(**session, directory::ScopeLayout(st->base));
+    if (auto r = client.writeAgentStatus(status); !r) {
+      log_.warning("Status entry not written",
+                   {{"scope", st->base}, {"error", r.error().toString()}});
+    }
+  }
+}
+
+void Agent::notify(const std::string& text) const {
+  sd_notify(0, text.c_str());
+}
+
+RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  auto last_watchdog = steady_clock::now();
+  bool dirty = true;
+  auto last_change = steady_clock::now();
+  auto retry_at = steady_clock::time_point::max();
+  milliseconds retry_delay{1000};
+  const auto debounce = std::chrono::duration_cast<milliseconds>(config_.debounce);
+  // Next NTA expiry: decide again then. max() means none.
+  model::Time wake_at = model::Time::max();
+  while (!stop.load()) {
+    if (reload.load()) {
+      reload.store(false);
+      saveScopes(true);
+      return RunExit::kReload;
+    }
+    if (pollScopes(kPollSlice)) {
+      dirty = true;
+      last_change = steady_clock::now();
+    }
+    if (now() >= wake_at) {
+      dirty = true;
+      wake_at = model::Time::max();
+    }
+    const bool due = dirty && steady_clock::now() - last_change >= debounce;
+    const bool retry = steady_clock::now() >= retry_at;
+    if ((due || retry) && haveContent()) {
+      dirty = false;
+      auto r = apply(retry);
+      if (r) {
+        retry_at = steady_clock::time_point::max();
+        retry_delay = milliseconds(1000);
+      } else {
+        retry_at = steady_clock::now() + retry_delay;
+        retry_delay = std::min(retry_delay * 2, milliseconds(60000));
+      }
+      if (applied_) {
+        for (const auto& n : applied_->ntas) {
+          wake_at = std::min(wake_at, n.expires);
+        }
+      }
+      if (!ready_sent_) {
+        notify("READY=1");
+        ready_sent_ = true;
+      }
+    }
+    if (watchdog &&
+        steady_clock::now() - last_watchdog > std::chrono::microseconds(watchdog_usec / 2)) {
+      notify("WATCHDOG=1");
+      last_watchdog = steady_clock::now();
+    }
+  }
+  saveScopes(true);
+  notify("STOPPING=1");
+  return RunExit::kStopped;
+}
+
+Result<void> Agent::runOnce(milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  while (steady_clock::now() < deadline) {
+    pollScopes(kPollSlice);
+    if (scopes_known_ && std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) {
+          return st->sync && st->sync->everRefreshed();
+        })) {
+      break;
+    }
+  }
+  saveScopes(true);
+  if (!scopes_known_ || !std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) {
+        return st->sync && st->sync->everRefreshed();
+      })) {
+    return fail(ErrorCode::kUnavailable, "Directory did not answer in time; nothing applied",
+                {{"timeout_ms", std::to_string(timeout.count())}});
+  }
+  return apply(true);
+}
+
+}  // namespace anchorage::agent

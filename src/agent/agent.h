@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// anchorage-agent's run loop (DESIGN §4): one RFC 4533 sync per scope, the policy step, the
+// resolver writers, the status entry, metrics and systemd notification.
+//
+// Failure posture: the last applied resolver configuration stays in place whenever anything goes
+// wrong. The agent applies only from content it has seen from the directory (in this run, or
+// saved in the state directory by an earlier one), so a directory that is down at start, or goes
+// away, never produces an empty set. A failed apply is retried with backoff; a failing writer does
+// not stop the others. State files (sync mirror and cookie per scope, the applied set) are
+// replaced atomically, so a kill at any moment leaves the old or the new state.
+
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/metrics.h"
+#include "agent/policy.h"
+#include "config/config.h"
+#include "directory/sync.h"
+#include "util/log.h"
+#include "util/result.h"
+#include "writers/writer.h"
+
+namespace anchorage::agent {
+
+/// Translates one `resolvers` entry of the configuration into writer settings.
+Result<writers::WriterSettings> writerSettings(const config::ResolverConfig& resolver);
+
+/// Translates the directory part of the configuration into session settings for `uris`.
+directory::SessionSettings sessionSettings(const config::DirectoryConfig& directory,
+                                           const std::vector<config::LdapUri>& uris);
+
+/// Why run() returned.
+enum class RunExit { kStopped, kReload };
+
+/// The agent of one DNS server.
+class Agent {
+ public:
+  /// Builds the agent: creates the state directory, loads saved state, builds every writer and,
+  /// when configured, starts the metrics endpoint. Errors: a writer that cannot be built (kConfig),
+  /// an unusable state directory (kIo), a metrics address in use (kUnavailable).
+  static Result<std::unique_ptr<Agent>> create(const config::Config& config,
+                                               std::shared_ptr<util::LogSink> sink);
+
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  /// Runs until `stop` is set (returns kStopped) or `reload` is set (returns kReload, with
+  /// `reload` cleared). Notifies systemd (READY, WATCHDOG, STATUS) when run under it.
+  RunExit run(std::atomic<bool>& stop, std::atomic<bool>& reload);
+
+  /// Syncs every scope until refreshed, applies once and reports. Errors: a scope did not refresh
+  /// within `timeout` (kUnavailable), or an apply failed (the writer's error).
+  Result<void> runOnce(std::chrono::milliseconds timeout);
+
+  const Metrics& metrics() const { return *metrics_; }
+
+ private:
+  struct ScopeState;
+
+  Agent(config::Config config, std::shared_ptr<util::LogSink> sink);
+  bool discoverScopes();
+  bool pollScopes(std::chrono::milliseconds wait);
+  void saveScopes(bool force);
+  bool haveContent() const;
+  Result<void> apply(bool force);
+  void writeStatus(const Decision& decision, const std::vector<std::string>& results,
+                   const std::string& error);
+  void notify(const std::string& text) const;
+
+  config::Config config_;
+  std::shared_ptr<util::LogSink> sink_;
+  util::Logger log_;
+  std::unique_ptr<Metrics> metrics_;
+  std::vector<std::unique_ptr<writers::Writer>> writers_;
+  std::vector<std::unique_ptr<ScopeState>> scopes_;
+  bool scopes_known_ = false;
+  std::chrono::steady_clock::time_point next_discovery_{};
+  std::optional<AppliedSet> applied_;
+  std::string applied_digest_path_;
+  std::optional<std::string> last_tried_digest_;
+  std::string last_report_key_;            ///< Hold reason and quarantined DNs last reported.
+  std::vector<std::string> last_results_;  ///< Per-writer results of the last apply.
+  bool ready_sent_ = false;
+  std::string newest_change_;  ///< Newest modifyTimestamp applied, for the propagation metric.
+};
+
+}  // namespace anchorage::agent
