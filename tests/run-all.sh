@@ -30,7 +30,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 step "Fuzz targets, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DANCHORAGE_FUZZ=ON \
   -DANCHORAGE_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
-cmake --build build-fuzz -j "$jobs" --target all
+cmake --build build-fuzz -j "$jobs" --target fuzzers
 ctest --test-dir build-fuzz -L fuzz --output-on-failure | tail -n 4
 
 step "Full suite"

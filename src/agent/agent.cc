@@ -115,6 +115,7 @@ struct Agent::ScopeState {
   bool have_content = false;  ///< Loaded from disk with entries, or refreshed in this run.
   bool unsaved = false;
   steady_clock::time_point last_save{};
+  steady_clock::duration last_save_took{};
 };
 
 Result<writers::WriterSettings> writerSettings(const config::ResolverConfig& r) {
@@ -325,9 +326,14 @@ void Agent::saveScopes(bool force) {
     if (!st->sync || !st->unsaved) {
       continue;
     }
-    if (!force && steady_clock::now() - st->last_save < kStateSaveInterval) {
+    // A large mirror takes long to write (seconds at 100,000 anchors): save at most every ten
+    // times the last save took, and at least kStateSaveInterval apart.
+    const auto interval =
+        std::max<steady_clock::duration>(kStateSaveInterval, st->last_save_took * 10);
+    if (!force && steady_clock::now() - st->last_save < interval) {
       continue;
     }
+    const auto started = steady_clock::now();
     if (auto r = directory::saveSyncState(st->state_file, st->sync->state()); !r) {
       log_.error("Sync state cannot be saved",
                  {{"scope", st->base}, {"error", r.error().toString()}});
@@ -335,6 +341,7 @@ void Agent::saveScopes(bool force) {
     }
     st->unsaved = false;
     st->last_save = steady_clock::now();
+    st->last_save_took = st->last_save - started;
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "cli/context.h"
 #include "cli/offline.h"
+#include "cli/online.h"
 #include "config/config.h"
 
 namespace anchorage::cli {
@@ -32,7 +33,67 @@ struct Options {
   DsOptions ds;
   std::optional<std::string> convert_from;
   unsigned convert_digest = 2;
+  AddOptions add;
+  RemoveOptions remove;
+  ScopeOption list;
+  ScopeOption show;
+  std::string show_zone;
+  RootDeployOptions root;
+  StatusOptions status;
 };
+
+constexpr const char* kScopeHelp =
+    "Scope: a name from the configuration, a label such as forest for dc=ForestDnsZones, or the "
+    "base DN (default: the only scope)";
+
+void addOnline(CLI::App& app, Options& o) {
+  auto* add = app.add_subcommand("add", "Publish a trust anchor, validated first");
+  add->footer(
+      "Exactly one of --ds, --dnskey and --from-file. The anchor is checked (digest length,\n"
+      "algorithm, flags) before anything is written; warnings are printed. With --hold-down\n"
+      "the anchor starts in AddPend and is trusted after the RFC 5011 add hold-down.");
+  add->add_option("zone", o.add.zone, "Trust point, e.g. corp.example.")->required();
+  add->add_option("--ds", o.add.ds, "DS RDATA: \"TAG ALG DIGESTTYPE HEX\"");
+  add->add_option("--dnskey", o.add.dnskey, "DNSKEY RDATA: \"FLAGS PROTOCOL ALG BASE64\"");
+  add->add_option("--from-file", o.add.from_file, "Anchors of the zone from a file");
+  add->add_option("--format", o.add.format, "Format of --from-file (default: detected)");
+  add->add_flag("--hold-down", o.add.hold_down, "Start in AddPend (RFC 5011 add hold-down)");
+  add->add_option("--scope", o.add.where.scope, kScopeHelp);
+
+  auto* remove = app.add_subcommand("remove", "Withdraw anchors of a trust point");
+  remove->footer("Removing the last anchor of a trust point needs --force.");
+  remove->add_option("zone", o.remove.zone, "Trust point")->required();
+  remove->add_option("--key-tag", o.remove.key_tag, "Only anchors with this key tag");
+  remove->add_option("--type", o.remove.type, "Only ds or dnskey anchors");
+  remove->add_flag("--force", o.remove.force, "Allow removing the last anchor");
+  remove->add_option("--scope", o.remove.where.scope, kScopeHelp);
+
+  auto* list = app.add_subcommand("list", "List the trust points of a scope");
+  list->add_option("--scope", o.list.scope, kScopeHelp);
+  auto* show = app.add_subcommand("show", "Show a trust point and its anchors");
+  show->add_option("zone", o.show_zone, "Trust point")->required();
+  show->add_option("--scope", o.show.scope, kScopeHelp);
+
+  auto* root = app.add_subcommand("root", "Root trust point");
+  root->require_subcommand(1);
+  auto* deploy = root->add_subcommand("deploy", "Publish every root key of a source");
+  deploy->footer(
+      "Default source: /usr/share/dns/root.key (KSK-2017 and KSK-2024). With --xml the IANA\n"
+      "root-anchors.xml is used after its detached CMS signature verifies against --ca;\n"
+      "validity windows are kept and expired keys skipped.");
+  deploy->add_option("--from", o.root.from, "Zone-file or keyset source")->capture_default_str();
+  deploy->add_option("--xml", o.root.xml, "RFC 9718 root-anchors.xml");
+  deploy->add_option("--signature", o.root.signature, "Its detached signature (.p7s)");
+  deploy->add_option("--ca", o.root.ca, "CA file the signature must chain to");
+  deploy->add_option("--scope", o.root.where.scope, kScopeHelp);
+
+  auto* status = app.add_subcommand("status", "Show which servers applied the scope's anchors");
+  status->footer(
+      "Compares each agent's applied digest with what the scopes it holds contain. Exits 0\n"
+      "when every server converged, 75 while one has not; --wait waits up to DURATION.");
+  status->add_option("--wait", o.status.wait, "Wait for convergence, e.g. 30s");
+  status->add_option("--scope", o.status.where.scope, kScopeHelp);
+}
 
 void addVerify(CLI::App& app, Options& o) {
   auto* cmd = app.add_subcommand("verify", "Parse and validate trust anchor files");
@@ -86,6 +147,7 @@ int runAnchorctl(int argc, char** argv) {
   addVerify(app, o);
   addConvert(app, o);
   addDs(app, o);
+  addOnline(app, o);
 
   try {
     app.parse(argc, argv);
@@ -122,6 +184,24 @@ int runAnchorctl(int argc, char** argv) {
   }
   if (name == "ds") {
     return runDs(ctx, o.ds);
+  }
+  if (name == "add") {
+    return runAdd(ctx, o.add);
+  }
+  if (name == "remove") {
+    return runRemove(ctx, o.remove);
+  }
+  if (name == "list") {
+    return runList(ctx, o.list);
+  }
+  if (name == "show") {
+    return runShow(ctx, o.show, o.show_zone);
+  }
+  if (name == "root") {
+    return runRootDeploy(ctx, o.root);
+  }
+  if (name == "status") {
+    return runStatus(ctx, o.status);
   }
   return EX_SOFTWARE;
 }

@@ -103,12 +103,14 @@ Result<ScopeContent> ScopeClient::read() {
 Result<std::pair<TrustPointInfo, std::vector<model::TrustAnchor>>> ScopeClient::readTrustPoint(
     const model::DomainName& name) {
   auto entries = session_.search(layout_.trustPoint(name), Scope::kSubtree, "(objectClass=*)");
-  if (!entries) {
+  if (!entries && entries.error().code != ErrorCode::kNotFound) {
     return fail(entries.error());
   }
   std::vector<const Entry*> ptrs;
-  for (const auto& e : *entries) {
-    ptrs.push_back(&e);
+  if (entries) {
+    for (const auto& e : *entries) {
+      ptrs.push_back(&e);
+    }
   }
   auto content = readScopeContent(ptrs);
   if (content.trust_points.empty()) {

@@ -289,12 +289,12 @@ SyncChanges ScopeSync::poll(milliseconds wait) {
   }
   while (session_) {
     const auto now = Clock::now();
-    if (now >= deadline && changes.received > 0) {
-      break;
-    }
     const auto remaining = std::max(milliseconds(0), duration_cast<milliseconds>(deadline - now));
-    // Wake at least as often as the heartbeat needs checking.
-    const auto slice = std::min(remaining, std::max(milliseconds(10), sync_.liveness / 4));
+    // Wake at least as often as the heartbeat needs checking; once something arrived, only drain
+    // what is already there, so the caller sees changes without waiting out `wait`.
+    const auto slice = changes.received > 0
+                           ? milliseconds(0)
+                           : std::min(remaining, std::max(milliseconds(10), sync_.liveness / 4));
     timeval tv{static_cast<time_t>(slice.count() / 1000),
                static_cast<suseconds_t>((slice.count() % 1000) * 1000)};
     LDAPMessage* msg = nullptr;
@@ -309,7 +309,7 @@ SyncChanges ScopeSync::poll(milliseconds wait) {
     }
     if (rc == 0) {
       checkLiveness();
-      if (Clock::now() >= deadline) {
+      if (changes.received > 0 || Clock::now() >= deadline) {
         break;
       }
       continue;

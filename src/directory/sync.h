@@ -91,8 +91,9 @@ class ScopeSync {
   ScopeSync(const ScopeSync&) = delete;
   ScopeSync& operator=(const ScopeSync&) = delete;
 
-  /// Connects when needed (respecting the backoff), then processes what the server sends for up
-  /// to `wait`. Never throws and never returns an error: failures are in status().
+  /// Connects when needed (respecting the backoff), then waits up to `wait` for the server;
+  /// returns as soon as something arrived and everything already received is processed. Never
+  /// throws and never returns an error: failures are in status().
   SyncChanges poll(std::chrono::milliseconds wait);
 
   /// Drops the connection (the mirror and cookie stay); the next poll reconnects.

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Online anchorctl commands. Failure posture: every input (RDATA, files, signatures, the scope)
+// is read and validated before the first write; a command that fails before writing changes
+// nothing in the directory.
+
+#include "cli/online.h"
+
+#include <sysexits.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/policy.h"
+#include "config/config.h"
+#include "config/duration.h"
+#include "directory/mapping.h"
+#include "directory/operations.h"
+#include "directory/session.h"
+#include "formats/format.h"
+#include "formats/signature.h"
+#include "model/algorithms.h"
+#include "util/encoding.h"
+#include "util/file.h"
+
+namespace anchorage::cli {
+namespace {
+
+using directory::ScopeClient;
+using directory::ScopeLayout;
+using directory::Session;
+
+constexpr const char* kDefaultConfig = "/etc/anchorage/anchorage.yaml";
+
+model::Time now() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// A connected session and the scope a command acts on.
+struct Target {
+  config::Config config;
+  std::unique_ptr<Session> session;
+  std::string base;
+};
+
+directory::SessionSettings settingsFor(const config::Config& c) {
+  directory::SessionSettings s;
+  for (const auto& u : c.directory.write.empty() ? c.directory.read : c.directory.write) {
+    s.uris.push_back(u.text);
+  }
+  switch (c.directory.bind.method) {
+    case config::BindMethod::kExternal:
+      s.bind_method = directory::BindMethod::kExternal;
+      break;
+    case config::BindMethod::kSimple:
+      s.bind_method = directory::BindMethod::kSimple;
+      break;
+    case config::BindMethod::kGssapi:
+      s.bind_method = directory::BindMethod::kGssapi;
+      break;
+  }
+  s.bind_dn = c.directory.bind.dn;
+  s.password_file = c.directory.bind.password_file;
+  s.ca_file = c.directory.tls.ca_file;
+  s.cert_file = c.directory.tls.cert_file;
+  s.key_file = c.directory.tls.key_file;
+  s.starttls = c.directory.tls.starttls;
+  s.allow_plaintext = c.directory.allow_plaintext;
+  s.network_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.directory.timeouts.network);
+  s.operation_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.directory.timeouts.operation);
+  return s;
+}
+
+// Picks the scope named by `wanted` (a configured name, a label such as "forest" for
+// dc=ForestDnsZones, or a base DN), or the only scope there is.
+Result<std::string> chooseScope(const config::Config& c, Session& session,
+                                const std::string& wanted) {
+  std::vector<std::pair<std::string, std::string>> scopes;  // (name, base)
+  if (!c.scopes.automatic) {
+    for (const auto& s : c.scopes.listed) {
+      scopes.emplace_back(s.name, s.base);
+    }
+  } else {
+    auto found = directory::discoverScopes(session);
+    if (!found) {
+      return fail(found.error());
+    }
+    for (const auto& base : *found) {
+      auto rdns = directory::splitDn(base);
+      scopes.emplace_back(rdns && !rdns->empty() ? util::toLower(rdns->front().second) : base,
+                          base);
+    }
+  }
+  std::vector<std::string> matches;
+  for (const auto& [name, base] : scopes) {
+    const bool match = wanted.empty() || util::toLower(wanted) == util::toLower(base) ||
+                       util::toLower(name).starts_with(util::toLower(wanted));
+    if (match) {
+      matches.push_back(base);
+    }
+  }
+  std::string known;
+  for (const auto& [name, base] : scopes) {
+    known += (known.empty() ? "" : "; ") + name + " (" + base + ")";
+  }
+  if (matches.size() == 1) {
+    return matches.front();
+  }
+  if (matches.empty()) {
+    return fail(ErrorCode::kUsage,
+                wanted.empty() ? "The directory holds no Anchorage scope" : "No such scope",
+                {{"scope", wanted}, {"known", known}});
+  }
+  return fail(ErrorCode::kUsage, "Several scopes match; choose one with --scope",
+              {{"scope", wanted}, {"known", known}});
+}
+
+Result<Target> connect(const Context& ctx, const ScopeOption& where) {
+  const std::string path = ctx.config_path.empty() ? kDefaultConfig : ctx.config_path;
+  auto c = config::loadConfigFile(path);
+  if (!c) {
+    return fail(ErrorCode::kConfig, config::describeConfigError(c.error()));
+  }
+  auto session = Session::open(settingsFor(*c));
+  if (!session) {
+    return fail(session.error());
+  }
+  auto base = chooseScope(*c, **session, where.scope);
+  if (!base) {
+    return fail(base.error());
+  }
+  return Target{std::move(*c), std::move(*session), *base};
+}
+
+void printFindings(const Context& ctx, const model::TrustAnchor& a,
+                   const std::vector<model::Finding>& findings) {
+  for (const auto& f : findings) {
+    ctx.err << "anchorctl: warning: " << a.record.owner.text() << " key tag " << a.record.keyTag()
+            << ": " << f.message << "\n";
+  }
+}
+
+// Reads anchors from a file; problems are printed as FILE:LINE: reason.
+Result<std::vector<formats::ParsedAnchor>> anchorsFromFile(const Context& ctx,
+                                                           const std::string& path,
+                                                           const std::optional<std::string>& fmt) {
+  auto text = util::readFile(path, formats::kMaxInputBytes);
+  if (!text) {
+    return fail(text.error());
+  }
+  formats::Format format = formats::detectFormat(*text, path);
+  if (fmt) {
+    auto f = formats::parseFormatName(*fmt);
+    if (!f) {
+      return fail(f.error());
+    }
+    format = *f;
+  }
+  auto parsed = formats::parse(format, *text, path);
+  if (!parsed.clean()) {
+    for (const auto& p : parsed.problems) {
+      ctx.err << p.where.toString() << ": " << p.reason << "\n";
+    }
+    return fail(ErrorCode::kInvalidInput, "The file has problems; nothing was published",
+                {{"path", path}});
+  }
+  return std::move(parsed.anchors);
+}
+
+const char* outcomeName(directory::PublishOutcome o) {
+  switch (o) {
+    case directory::PublishOutcome::kAdded:
+      return "added";
+    case directory::PublishOutcome::kReplaced:
+      return "replaced";
+    case directory::PublishOutcome::kUnchanged:
+      return "unchanged";
+  }
+  return "unchanged";
+}
+
+int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnchor>& anchors) {
+  ScopeClient scope(*t.session, ScopeLayout(t.base));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : anchors) {
+    auto r = scope.publishAnchor(a);
+    if (!r) {
+      return ctx.report(r.error());
+    }
+    if (ctx.output == OutputMode::kJson) {
+      out.push_back({{"owner", a.record.owner.text()},
+                     {"id", a.id()},
+                     {"outcome", outcomeName(*r)},
+                     {"scope", t.base}});
+    } else {
+      ctx.out << outcomeName(*r) << " " << a.record.owner.text() << " "
+              << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag() << " ("
+              << model::keyStateName(a.state) << ") in " << t.base << "\n";
+    }
+  }
+  if (ctx.output == OutputMode::kJson) {
+    ctx.out << out.dump(2) << "\n";
+  }
+  return EX_OK;
+}
+
+std::string timeText(const std::optional<model::Time>& t) {
+  return t ? model::formatTime(*t) : "-";
+}
+
+}  // namespace
+
+int runAdd(const Context& ctx, const AddOptions& o) {
+  auto zone = model::DomainName::parse(o.zone);
+  if (!zone) {
+    return ctx.report(zone.error());
+  }
+  const int sources = (o.ds ? 1 : 0) + (o.dnskey ? 1 : 0) + (o.from_file ? 1 : 0);
+  if (sources != 1) {
+    return ctx.report(
+        Error(ErrorCode::kUsage, "Give exactly one of --ds, --dnskey and --from-file"));
+  }
+  std::vector<model::TrustAnchor> anchors;
+  if (o.ds || o.dnskey) {
+    model::TrustAnchor a;
+    a.record.owner = *zone;
+    if (o.ds) {
+      auto ds = model::parseDsRdata(*o.ds);
+      if (!ds) {
+        return ctx.report(std::move(ds.error()).with("option", "--ds"));
+      }
+      a.record.rdata = *ds;
+    } else {
+      auto key = model::parseDnskeyRdata(*o.dnskey);
+      if (!key) {
+        return ctx.report(std::move(key.error()).with("option", "--dnskey"));
+      }
+      a.record.rdata = *key;
+    }
+    const auto findings = model::validate(a.record);
+    if (!model::isUsable(findings)) {
+      for (const auto& f : findings) {
+        if (f.severity == model::Severity::kError) {
+          ctx.err << "anchorctl: " << zone->text() << ": " << f.message << "\n";
+        }
+      }
+      return ctx.report(Error(ErrorCode::kInvalidInput, "Anchor is not valid; nothing published"));
+    }
+    printFindings(ctx, a, findings);
+    anchors.push_back(std::move(a));
+  } else {
+    auto parsed = anchorsFromFile(ctx, *o.from_file, o.format);
+    if (!parsed) {
+      return ctx.report(parsed.error());
+    }
+    for (auto& p : *parsed) {
+      if (p.anchor.record.owner == *zone) {
+        printFindings(ctx, p.anchor, p.findings);
+        p.anchor.origin = model::Origin::kManual;
+        anchors.push_back(std::move(p.anchor));
+      }
+    }
+    if (anchors.empty()) {
+      return ctx.report(Error(ErrorCode::kInvalidInput, "The file holds no anchor for the zone",
+                              {{"zone", zone->text()}, {"path", *o.from_file}}));
+    }
+  }
+  for (auto& a : anchors) {
+    a.state_changed = now();
+    if (o.hold_down) {
+      // RFC 5011 §2.4.1: a new key waits the add hold-down (30 days) before it is trusted.
+      a.state = model::KeyState::kAddPend;
+      a.hold_down_until = now() + std::chrono::days(30);
+    }
+  }
+  auto t = connect(ctx, o.where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  return publishAll(ctx, *t, anchors);
+}
+
+int runRemove(const Context& ctx, const RemoveOptions& o) {
+  auto zone = model::DomainName::parse(o.zone);
+  if (!zone) {
+    return ctx.report(zone.error());
+  }
+  if (o.type && *o.type != "ds" && *o.type != "dnskey") {
+    return ctx.report(Error(ErrorCode::kUsage, "--type must be ds or dnskey", {{"type", *o.type}}));
+  }
+  auto t = connect(ctx, o.where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  ScopeClient scope(*t->session, ScopeLayout(t->base));
+  auto tp = scope.readTrustPoint(*zone);
+  if (!tp) {
+    return ctx.report(tp.error());
+  }
+  std::vector<model::TrustAnchor> chosen;
+  for (const auto& a : tp->second) {
+    const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
+    const bool type_ok = !o.type || (*o.type == "ds") == a.record.isDs();
+    if (tag_ok && type_ok) {
+      chosen.push_back(a);
+    }
+  }
+  if (chosen.empty()) {
+    return ctx.report(Error(ErrorCode::kNotFound, "No anchor of the trust point matches",
+                            {{"zone", zone->text()}, {"scope", t->base}}));
+  }
+  const bool all = chosen.size() == tp->second.size();
+  if (all && !o.force) {
+    return ctx.report(Error(ErrorCode::kInvalidInput,
+                            "This would remove the last anchor of the trust point; validation "
+                            "below it would stop. Repeat with --force to do it",
+                            {{"zone", zone->text()}, {"anchors", std::to_string(chosen.size())}}));
+  }
+  if (all) {
+    if (auto r = scope.deleteTrustPoint(*zone); !r) {
+      return ctx.report(r.error());
+    }
+  } else {
+    for (const auto& a : chosen) {
+      if (auto r = scope.deleteAnchor(a); !r) {
+        return ctx.report(r.error());
+      }
+    }
+  }
+  for (const auto& a : chosen) {
+    ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
+            << " key tag " << a.record.keyTag() << " from " << t->base << "\n";
+  }
+  return EX_OK;
+}
+
+int runList(const Context& ctx, const ScopeOption& where) {
+  auto t = connect(ctx, where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  auto content = ScopeClient(*t->session, ScopeLayout(t->base)).read();
+  if (!content) {
+    return ctx.report(content.error());
+  }
+  std::map<std::string, std::vector<const model::TrustAnchor*>> by_point;
+  for (const auto& a : content->anchors) {
+    by_point[a.record.owner.text()].push_back(&a);
+  }
+  if (ctx.output == OutputMode::kJson) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& tp : content->trust_points) {
+      nlohmann::json anchors = nlohmann::json::array();
+      for (const auto* a : by_point[tp.name.text()]) {
+        anchors.push_back({{"id", a->id()},
+                           {"type", model::recordTypeName(a->record.type())},
+                           {"key_tag", a->record.keyTag()},
+                           {"state", model::keyStateName(a->state)}});
+      }
+      points.push_back({{"trust_point", tp.name.text()},
+                        {"auto_update", tp.auto_update},
+                        {"distribute", tp.distribute},
+                        {"anchors", anchors}});
+    }
+    ctx.out << nlohmann::json{{"scope", t->base}, {"trust_points", points}}.dump(2) << "\n";
+    return EX_OK;
+  }
+  ctx.out << "scope " << t->base << "\n";
+  ctx.out << std::left << std::setw(32) << "TRUST POINT" << std::setw(8) << "ANCHORS"
+          << std::setw(12) << "AUTOUPDATE"
+          << "STATES\n";
+  for (const auto& tp : content->trust_points) {
+    std::map<std::string, int> states;
+    for (const auto* a : by_point[tp.name.text()]) {
+      ++states[std::string(model::keyStateName(a->state))];
+    }
+    std::string state_text;
+    for (const auto& [s, n] : states) {
+      state_text += (state_text.empty() ? "" : ", ") + std::to_string(n) + " " + s;
+    }
+    ctx.out << std::setw(32) << tp.name.text() << std::setw(8) << by_point[tp.name.text()].size()
+            << std::setw(12) << (tp.auto_update ? "on" : "off")
+            << (tp.distribute ? state_text : state_text + " (not distributed)") << "\n";
+  }
+  if (!content->quarantined.empty()) {
+    ctx.out << content->quarantined.size() << " entries are not valid and were ignored:\n";
+    for (const auto& q : content->quarantined) {
+      ctx.out << "  " << q.dn << ": " << q.reason << "\n";
+    }
+  }
+  return EX_OK;
+}
+
+int runShow(const Context& ctx, const ScopeOption& where, const std::string& zone_text) {
+  auto zone = model::DomainName::parse(zone_text);
+  if (!zone) {
+    return ctx.report(zone.error());
+  }
+  auto t = connect(ctx, where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  auto tp = ScopeClient(*t->session, ScopeLayout(t->base)).readTrustPoint(*zone);
+  if (!tp) {
+    return ctx.report(tp.error());
+  }
+  const auto& [info, anchors] = *tp;
+  if (ctx.output == OutputMode::kJson) {
+    auto rendered = formats::render(formats::Format::kJson, anchors);
+    nlohmann::json doc = {{"trust_point", info.name.text()},
+                          {"scope", t->base},
+                          {"auto_update", info.auto_update},
+                          {"distribute", info.distribute},
+                          {"last_refresh", timeText(info.last_refresh)},
+                          {"next_refresh", timeText(info.next_refresh)},
+                          {"last_successful_refresh", timeText(info.last_successful_refresh)},
+                          {"last_refresh_result", info.last_refresh_result}};
+    if (rendered) {
+      doc["anchors"] = nlohmann::json::parse(*rendered)["anchors"];
+    }
+    ctx.out << doc.dump(2) << "\n";
+    return EX_OK;
+  }
+  ctx.out << "trust point   " << info.name.text() << "\n"
+          << "scope         " << t->base << "\n"
+          << "auto update   " << (info.auto_update ? "on" : "off") << "\n"
+          << "distributed   " << (info.distribute ? "yes" : "no") << "\n"
+          << "last refresh  " << timeText(info.last_refresh) << " ("
+          << (info.last_refresh_result.empty() ? "-" : info.last_refresh_result) << ")\n"
+          << "next refresh  " << timeText(info.next_refresh) << "\n";
+  for (const auto& a : anchors) {
+    ctx.out << "\n  " << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag()
+            << ", algorithm " << model::algorithmName(a.record.algorithm()) << "\n    state "
+            << model::keyStateName(a.state) << " since " << timeText(a.state_changed)
+            << ", hold-down until " << timeText(a.hold_down_until) << "\n    origin "
+            << model::originName(a.origin) << ", valid " << timeText(a.valid_from) << " to "
+            << timeText(a.valid_until) << "\n    " << a.record.rdataText() << "\n";
+  }
+  return EX_OK;
+}
+
+int runRootDeploy(const Context& ctx, const RootDeployOptions& o) {
+  std::vector<formats::ParsedAnchor> parsed;
+  if (o.xml) {
+    if (!o.signature || !o.ca) {
+      return ctx.report(Error(ErrorCode::kUsage, "--xml needs --signature and --ca"));
+    }
+    auto xml = util::readFile(*o.xml, formats::kMaxInputBytes);
+    auto sig = xml ? util::readFile(*o.signature, 1 << 20) : Result<std::string>(xml.error());
+    if (!xml || !sig) {
+      return ctx.report(!xml ? xml.error() : sig.error());
+    }
+    if (auto v = formats::verifyDetachedSignature(*xml, *sig, *o.ca); !v) {
+      return ctx.report(std::move(v.error()).with("xml", *o.xml));
+    }
+    auto anchors = anchorsFromFile(ctx, *o.xml, std::string("xml"));
+    if (!anchors) {
+      return ctx.report(anchors.error());
+    }
+    parsed = std::move(*anchors);
+  } else {
+    auto anchors = anchorsFromFile(ctx, o.from, std::nullopt);
+    if (!anchors) {
+      return ctx.report(anchors.error());
+    }
+    parsed = std::move(*anchors);
+  }
+  std::vector<model::TrustAnchor> roots;
+  for (auto& p : parsed) {
+    if (!p.anchor.record.owner.isRoot()) {
+      return ctx.report(
+          Error(ErrorCode::kInvalidInput, "Root anchor source names another zone",
+                {{"where", p.where.toString()}, {"owner", p.anchor.record.owner.text()}}));
+    }
+    if (p.anchor.valid_until && *p.anchor.valid_until <= now()) {
+      ctx.err << "anchorctl: skipping key tag " << p.anchor.record.keyTag()
+              << ": its validity ended " << model::formatTime(*p.anchor.valid_until) << "\n";
+      continue;
+    }
+    printFindings(ctx, p.anchor, p.findings);
+    p.anchor.origin = model::Origin::kRoot;
+    p.anchor.state_changed = now();
+    roots.push_back(std::move(p.anchor));
+  }
+  if (roots.empty()) {
+    return ctx.report(Error(ErrorCode::kInvalidInput, "The source holds no usable root anchor"));
+  }
+  auto t = connect(ctx, o.where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  return publishAll(ctx, *t, roots);
+}
+
+namespace {
+
+struct ServerView {
+  std::string server;
+  std::string applied;
+  std::string expected;
+  std::optional<model::Time> applied_time;
+  std::vector<std::string> results;
+  std::string last_error;
+  size_t quarantined = 0;
+  bool converged() const { return !applied.empty() && applied == expected; }
+};
+
+// Each agent writes its status into every scope it holds; what it should have applied is the
+// policy's verdict over exactly those scopes.
+Result<std::vector<ServerView>> readConvergence(Target& t) {
+  auto bases = directory::discoverScopes(*t.session);
+  if (!bases) {
+    return fail(bases.error());
+  }
+  std::map<std::string, directory::ScopeContent> contents;
+  std::map<std::string, std::vector<std::string>> scopes_of;
+  std::map<std::string, directory::AgentStatus> status_in_target;
+  for (const auto& base : *bases) {
+    ScopeClient scope(*t.session, ScopeLayout(base));
+    auto content = scope.read();
+    auto statuses = content ? scope.readAgentStatuses()
+                            : Result<std::vector<directory::AgentStatus>>(content.error());
+    if (!content || !statuses) {
+      return fail(!content ? content.error() : statuses.error());
+    }
+    contents[base] = std::move(*content);
+    for (auto& st : *statuses) {
+      scopes_of[st.server].push_back(base);
+      if (base == t.base) {
+        status_in_target[st.server] = st;
+      }
+    }
+  }
+  std::vector<ServerView> out;
+  for (const auto& [server, st] : status_in_target) {
+    std::vector<agent::ScopeInput> inputs;
+    for (const auto& base : scopes_of[server]) {
+      inputs.push_back({base, contents[base]});
+    }
+    const auto decision = agent::decide(inputs, std::nullopt, {}, now());
+    out.push_back({server, st.applied_digest, decision.digest, st.applied_time, st.resolver_results,
+                   st.last_error, st.quarantined.size()});
+  }
+  return out;
+}
+
+}  // namespace
+
+int runStatus(const Context& ctx, const StatusOptions& o) {
+  std::chrono::milliseconds wait{0};
+  if (o.wait) {
+    auto d = config::parseDuration(*o.wait);
+    if (!d) {
+      return ctx.report(std::move(d.error()).with("option", "--wait"));
+    }
+    wait = *d;
+  }
+  auto t = connect(ctx, o.where);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::vector<ServerView> views;
+  while (true) {
+    auto read = readConvergence(*t);
+    if (!read) {
+      return ctx.report(read.error());
+    }
+    views = std::move(*read);
+    const bool all = !views.empty() && std::all_of(views.begin(), views.end(),
+                                                   [](const auto& v) { return v.converged(); });
+    if (all || std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  const bool all = !views.empty() && std::all_of(views.begin(), views.end(),
+                                                 [](const auto& v) { return v.converged(); });
+  if (ctx.output == OutputMode::kJson) {
+    nlohmann::json servers = nlohmann::json::array();
+    for (const auto& v : views) {
+      servers.push_back({{"server", v.server},
+                         {"converged", v.converged()},
+                         {"applied_digest", v.applied},
+                         {"expected_digest", v.expected},
+                         {"applied_time", timeText(v.applied_time)},
+                         {"results", v.results},
+                         {"last_error", v.last_error},
+                         {"quarantined", v.quarantined}});
+    }
+    ctx.out << nlohmann::json{{"scope", t->base}, {"converged", all}, {"servers", servers}}.dump(2)
+            << "\n";
+  } else {
+    ctx.out << "scope " << t->base << "\n";
+    ctx.out << std::left << std::setw(28) << "SERVER" << std::setw(11) << "CONVERGED"
+            << std::setw(14) << "APPLIED" << std::setw(22) << "AT"
+            << "RESULT\n";
+    for (const auto& v : views) {
+      std::string result;
+      for (const auto& r : v.results) {
+        result += (result.empty() ? "" : "; ") + r;
+      }
+      if (!v.last_error.empty()) {
+        result += (result.empty() ? "" : "; ") + v.last_error;
+      }
+      ctx.out << std::setw(28) << v.server << std::setw(11) << (v.converged() ? "yes" : "NO")
+              << std::setw(14) << (v.applied.empty() ? "-" : v.applied.substr(0, 12))
+              << std::setw(22) << timeText(v.applied_time) << result << "\n";
+    }
+    if (views.empty()) {
+      ctx.out << "no agent has reported in this scope yet\n";
+    }
+  }
+  return all ? EX_OK : EX_TEMPFAIL;
+}
+
+}  // namespace anchorage::cli

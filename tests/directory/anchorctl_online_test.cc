@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// anchorctl's directory commands run as a process against the real topology: what they write is
+// read back with the directory client, and every bad input leaves the directory unchanged.
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "directory/mapping.h"
+#include "directory/operations.h"
+#include "directory/session.h"
+#include "topology_env.h"
+
+namespace anchorage::directory {
+namespace {
+
+using testing::TopologyEnvironment;
+
+TopologyEnvironment& topo() {
+  return *TopologyEnvironment::instance();
+}
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+};
+
+Outcome run(const std::string& args) {
+  const std::string cmd = std::string(ANCHORCTL_PATH) + " " + args + " 2>&1";
+  Outcome r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+    r.out.append(buf.data(), n);
+  }
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string writeConfig(const std::string& name, const std::string& uri,
+                        const std::string& password_file) {
+  const std::string path = topo().dir() + "/" + name + ".yaml";
+  std::ofstream(path) << "directory:\n  read: [\"" << uri << "\"]\n"
+                      << "  bind: { method: simple, dn: \"" << topo().var("PUBLISHER_DN")
+                      << "\", password_file: " << password_file << " }\n"
+                      << "  tls: { ca_file: " << topo().var("CA_CERT") << " }\n"
+                      << "  timeouts: { network: 2s }\n";
+  return path;
+}
+
+std::string publisherConfig() {
+  static const std::string path =
+      writeConfig("publisher", topo().var("PROVIDER1_URI"), topo().var("PUBLISHER_PASSWORD_FILE"));
+  return path;
+}
+
+// The scope's content as the directory holds it, as comparable text.
+std::set<std::string> snapshot() {
+  auto s = Session::open(topo().publisher(topo().var("PROVIDER1_URI")));
+  EXPECT_TRUE(s);
+  std::set<std::string> out;
+  for (const auto& base : {topo().var("FOREST_SUFFIX"), topo().var("DOMAIN_SUFFIX")}) {
+    auto entries =
+        (*s)->search("cn=TrustPoints,cn=Anchorage," + base, Scope::kSubtree, "(objectClass=*)");
+    for (const auto& e : entries.value()) {
+      std::string line = e.dn;
+      for (const auto& [k, values] : e.attributes) {
+        for (const auto& v : values) {
+          line += "|" + k + "=" + v;
+        }
+      }
+      out.insert(line);
+    }
+  }
+  return out;
+}
+
+const std::string kCorpDs =
+    "17212 13 2 D34A2A5D7D2CE8EFC7F1A5F1CB05FC4B5D3BD5B0A2C1C1E0E8C7F9A3B4C5D6E7";
+
+TEST(AnchorctlOnlineTest, RootDeployPublishesBothRootKeys) {
+  const auto r = run("-c " + publisherConfig() + " root deploy --scope forest");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("DNSKEY key tag 20326"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DNSKEY key tag 38696"), std::string::npos) << r.out;
+  const auto show = run("-c " + publisherConfig() + " show . --scope forest");
+  ASSERT_EQ(show.code, 0) << show.out;
+  EXPECT_NE(show.out.find("origin root"), std::string::npos) << show.out;
+  const auto again = run("-c " + publisherConfig() + " root deploy --scope forest");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("unchanged"), std::string::npos) << again.out;
+}
+
+TEST(AnchorctlOnlineTest, AddListShowAndRemoveWithTheLastAnchorGuarded) {
+  const std::string c = "-c " + publisherConfig();
+  auto add = run(c + " add corp.example. --ds \"" + kCorpDs + "\" --scope forest");
+  ASSERT_EQ(add.code, 0) << add.out;
+  EXPECT_NE(add.out.find("added corp.example. DS key tag 17212"), std::string::npos);
+  auto list = run(c + " list --scope forest");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("corp.example."), std::string::npos) << list.out;
+  auto json = run(c + " --output json list --scope forest");
+  EXPECT_NE(json.out.find("\"key_tag\": 17212"), std::string::npos) << json.out;
+  const auto before = snapshot();
+  auto refused = run(c + " remove corp.example. --scope forest");
+  EXPECT_EQ(refused.code, 65) << refused.out;
+  EXPECT_NE(refused.out.find("--force"), std::string::npos) << refused.out;
+  EXPECT_EQ(snapshot(), before);
+  auto removed = run(c + " remove corp.example. --force --scope forest");
+  ASSERT_EQ(removed.code, 0) << removed.out;
+  auto gone = run(c + " show corp.example. --scope forest");
+  EXPECT_EQ(gone.code, 66) << gone.out;
+}
+
+TEST(AnchorctlOnlineTest, BadInputChangesNothing) {
+  const std::string c = "-c " + publisherConfig();
+  const auto before = snapshot();
+  struct Case {
+    std::string args;
+    int code;
+    std::string says;
+  };
+  const std::string wrong_pw = topo().dir() + "/wrong.pw";
+  std::ofstream(wrong_pw) << "nope";
+  const std::string bad_creds =
+      "-c " + writeConfig("badcreds", topo().var("PROVIDER1_URI"), wrong_pw);
+  const std::string dead =
+      "-c " + writeConfig("dead", "ldap://127.0.0.1:9", topo().var("PUBLISHER_PASSWORD_FILE"));
+  const std::vector<Case> cases = {
+      {c + " add corp.example. --ds \"17212 13 2 ABCD\" --scope forest", 65, "needs 32"},
+      {c + " add corp.example. --ds \"17212 99 2 " + std::string(64, 'A') + "\" --scope forest", 65,
+       "not assigned"},
+      {c + " add corp.example. --dnskey \"257 3 13 ***\" --scope forest", 65, "Base64"},
+      {c + " add bad..name --ds \"" + kCorpDs + "\" --scope forest", 65, "empty label"},
+      {c + " add corp.example. --ds \"" + kCorpDs + "\" --scope nosuch", 64, "No such scope"},
+      {c + " add corp.example. --ds \"" + kCorpDs + "\"", 64, "Several scopes"},
+      {c + " add corp.example. --scope forest", 64, "exactly one"},
+      {c + " remove unknown.example. --scope forest", 66, "does not exist"},
+      {bad_creds + " add corp.example. --ds \"" + kCorpDs + "\" --scope forest", 77, "credentials"},
+      {dead + " add corp.example. --ds \"" + kCorpDs + "\" --scope forest", 69,
+       "No directory server"},
+      {c + " root deploy --from /usr/share/dns/root.ds.missing --scope forest", 66,
+       "does not exist"},
+  };
+  for (const auto& k : cases) {
+    const auto r = run(k.args);
+    EXPECT_EQ(r.code, k.code) << k.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(k.says), std::string::npos) << k.args << "\n" << r.out;
+  }
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST(AnchorctlOnlineTest, RootDeployRefusesATamperedXmlSignature) {
+  const std::string d = topo().dir() + "/iana";
+  std::filesystem::create_directories(d);
+  const std::string xml = std::string(ANCHORAGE_SOURCE_DIR) + "/tests/data/xml/ok_root-anchors.xml";
+  const std::string setup =
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=test-ca >/dev/null 2>&1"
+      " && openssl req -newkey rsa:2048 -nodes -keyout signer.key -out signer.csr "
+      "-subj /CN=signer >/dev/null 2>&1"
+      " && openssl x509 -req -in signer.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out signer.pem -days 2 >/dev/null 2>&1"
+      " && cp " +
+      xml +
+      " root-anchors.xml"
+      " && openssl cms -sign -binary -in root-anchors.xml -signer signer.pem -inkey signer.key "
+      "-outform DER -out root-anchors.p7s"
+      " && sed 's/E06D44B8/E06D44B9/' root-anchors.xml > tampered.xml";
+  ASSERT_EQ(std::system(setup.c_str()), 0);
+  const std::string c = "-c " + publisherConfig();
+  const auto before = snapshot();
+  const auto tampered = run(c + " root deploy --xml " + d + "/tampered.xml --signature " + d +
+                            "/root-anchors.p7s --ca " + d + "/ca.pem --scope domain");
+  EXPECT_EQ(tampered.code, 65) << tampered.out;
+  EXPECT_EQ(snapshot(), before);
+  const auto good = run(c + " root deploy --xml " + d + "/root-anchors.xml --signature " + d +
+                        "/root-anchors.p7s --ca " + d + "/ca.pem --scope domain");
+  ASSERT_EQ(good.code, 0) << good.out;
+  EXPECT_NE(good.out.find("DS key tag 20326"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("DS key tag 38696"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("skipping key tag 19036"), std::string::npos) << good.out;
+}
+
+TEST(AnchorctlOnlineTest, StatusReportsConvergencePerServer) {
+  const std::string c = "-c " + publisherConfig();
+  // No agent has reported in the domain scope yet.
+  auto none = run(c + " status --scope domain");
+  EXPECT_EQ(none.code, 75) << none.out;
+  // An agent reports the digest of what the scope holds: converged.
+  auto agent = Session::open(topo().agent(3, topo().var("PROVIDER1_URI")));
+  ASSERT_TRUE(agent);
+  ScopeClient domain(**agent, ScopeLayout(topo().var("DOMAIN_SUFFIX")));
+  auto content = domain.read().value();
+  AgentStatus st{topo().var("AGENT3_NAME"), "stale-digest"};
+  st.resolver_results = {"unbound ok"};
+  ASSERT_TRUE(domain.writeAgentStatus(st));
+  auto stale = run(c + " status --scope domain");
+  EXPECT_EQ(stale.code, 75) << stale.out;
+  EXPECT_NE(stale.out.find("NO"), std::string::npos) << stale.out;
+  std::vector<model::TrustAnchor> trusted;
+  for (const auto& a : content.anchors) {
+    if (model::isTrusted(a.state)) {
+      trusted.push_back(a);
+    }
+  }
+  st.applied_digest = anchorSetDigest(trusted, {});
+  ASSERT_TRUE(domain.writeAgentStatus(st));
+  auto converged = run(c + " status --scope domain --wait 5s");
+  EXPECT_EQ(converged.code, 0) << converged.out;
+  EXPECT_NE(converged.out.find(topo().var("AGENT3_NAME")), std::string::npos);
+  EXPECT_NE(converged.out.find("yes"), std::string::npos) << converged.out;
+}
+
+}  // namespace
+}  // namespace anchorage::directory
