@@ -308,6 +308,56 @@ TEST(DirectorySyncTest, RestartWithSavedCookieReceivesOnlyTheDelta) {
   }
 }
 
+TEST(DirectorySyncTest, ResumeAfterAProviderRestartReconcilesDeletesThroughThePresentPhase) {
+  // A provider's session log lives in memory: after a restart it can only answer a cookie with a
+  // present phase, and the client must drop what was not listed present (RFC 4533 §3.3.1).
+  auto publisher = open(topo().publisher(topo().var("PROVIDER1_URI")));
+  ASSERT_NE(publisher, nullptr);
+  ScopeClient scope(*publisher, ScopeLayout(forest()));
+  for (uint32_t i = 0; i < 20; ++i) {
+    ASSERT_TRUE(scope.publishAnchor(dsAnchor("present" + std::to_string(i) + ".example.", i)));
+  }
+  SyncState saved;
+  {
+    ScopeSync sync(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()), {},
+                   quietLogger());
+    ASSERT_TRUE(syncUntil(
+        sync, [&] { return anchorIds(sync) == anchorIdsOn(topo().var("PROVIDER1_URI"), forest()); },
+        milliseconds(10000)));
+    saved = sync.state();
+  }
+  for (uint32_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(scope.deleteTrustPoint(
+        model::DomainName::parse("present" + std::to_string(i) + ".example.").value()));
+  }
+  ASSERT_TRUE(scope.publishAnchor(dsAnchor("present-new.example.", 99)));
+  const auto expected = anchorIdsOn(topo().var("PROVIDER1_URI"), forest());
+  // Restart provider 2 once it holds the changes.
+  const auto deadline = steady_clock::now() + milliseconds(10000);
+  while (steady_clock::now() < deadline &&
+         anchorIdsOn(topo().var("PROVIDER2_URI"), forest()) != expected) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  const int pid = topo().pid("provider2");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  for (int i = 0; i < 100 && topo().pid("provider2") != 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(topo().startInstance("provider2"));
+  ScopeSync resumed(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()),
+                    std::move(saved), quietLogger());
+  EXPECT_TRUE(syncUntil(
+      resumed, [&] { return resumed.everRefreshed() && anchorIds(resumed) == expected; },
+      milliseconds(15000)));
+  EXPECT_EQ(anchorIds(resumed), expected);
+  for (uint32_t i = 5; i < 20; ++i) {
+    ASSERT_TRUE(scope.deleteTrustPoint(
+        model::DomainName::parse("present" + std::to_string(i) + ".example.").value()));
+  }
+  ASSERT_TRUE(scope.deleteTrustPoint(model::DomainName::parse("present-new.example.").value()));
+}
+
 TEST(DirectorySyncTest, MalformedEntriesAreQuarantinedAndValidOnesKept) {
   auto publisher = open(topo().publisher(topo().var("PROVIDER1_URI")));
   ASSERT_NE(publisher, nullptr);
