@@ -12,9 +12,9 @@ packages=(
   # build
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # libraries
-  libldap-dev libsasl2-dev libldns-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+  libldap-dev libsasl2-dev libldns-dev libssl-dev libyaml-cpp-dev libcli11-dev
   nlohmann-json3-dev libpugixml-dev libsystemd-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   # directory
   slapd ldap-utils
   # Kerberos: a real KDC for the GSSAPI bind test
