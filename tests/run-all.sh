@@ -25,13 +25,13 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DANCHORAGE_SANITIZE=ON \
   -DANCHORAGE_WERROR=ON >/dev/null
 cmake --build build-asan -j "$jobs" --target unit_tests anchorctl
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan -L unit -j "$jobs" --output-on-failure | tail -n 4
+  ctest --test-dir build-asan -L unit -j "$jobs" --output-on-failure
 
 step "Fuzz targets, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DANCHORAGE_FUZZ=ON \
   -DANCHORAGE_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build build-fuzz -j "$jobs" --target fuzzers
-ctest --test-dir build-fuzz -L fuzz --output-on-failure | tail -n 4
+ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 step "Full suite"
 cmake -S . -B build -DANCHORAGE_WERROR=ON >/dev/null

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // libFuzzer target for the Active Directory dnsRecord codec (MS-DNSP 2.3.2.2): whatever decodes
-// must encode back to the same bytes, and a decoded DS or DNSKEY must map to an anchor record or
-// a clean error.
+// must encode to bytes that decode to the same value (the Reserved field is not kept, so the bytes
+// themselves may differ), and a decoded DS or DNSKEY must map to an anchor record or a clean
+// error.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!value) {
     return 0;
   }
-  ANCHORAGE_CHECK(formats::encodeDnsRecord(*value) == blob);
+  auto again = formats::decodeDnsRecord(formats::encodeDnsRecord(*value));
+  ANCHORAGE_CHECK(again.has_value() && *again == *value);
   (void)formats::anchorFromDnsRecord(model::DomainName(), *value);
   return 0;
 }
