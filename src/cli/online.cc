@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/agent.h"
 #include "agent/policy.h"
 #include "config/config.h"
 #include "config/duration.h"
@@ -50,33 +51,10 @@ struct Target {
 };
 
 directory::SessionSettings settingsFor(const config::Config& c) {
-  directory::SessionSettings s;
-  for (const auto& u : c.directory.write.empty() ? c.directory.read : c.directory.write) {
-    s.uris.push_back(u.text);
-  }
-  switch (c.directory.bind.method) {
-    case config::BindMethod::kExternal:
-      s.bind_method = directory::BindMethod::kExternal;
-      break;
-    case config::BindMethod::kSimple:
-      s.bind_method = directory::BindMethod::kSimple;
-      break;
-    case config::BindMethod::kGssapi:
-      s.bind_method = directory::BindMethod::kGssapi;
-      break;
-  }
-  s.bind_dn = c.directory.bind.dn;
-  s.password_file = c.directory.bind.password_file;
-  s.ca_file = c.directory.tls.ca_file;
-  s.cert_file = c.directory.tls.cert_file;
-  s.key_file = c.directory.tls.key_file;
-  s.starttls = c.directory.tls.starttls;
-  s.allow_plaintext = c.directory.allow_plaintext;
-  s.network_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(c.directory.timeouts.network);
-  s.operation_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(c.directory.timeouts.operation);
-  return s;
+  // anchorctl writes: it talks to the providers (directory.write), or to the read list when no
+  // write list is configured.
+  return agent::sessionSettings(c.directory,
+                                c.directory.write.empty() ? c.directory.read : c.directory.write);
 }
 
 // Picks the scope named by `wanted` (a configured name, a label such as "forest" for
