@@ -111,7 +111,9 @@ void addConvert(CLI::App& app, Options& o) {
   cmd->footer(
       "Reads every input first; nothing is written when any input has a problem.\n"
       "An output file is replaced atomically.");
-  cmd->add_option("--to", o.convert.to, "Output format: zone, keyset, dsset, xml or json")
+  cmd->add_option("--to", o.convert.to,
+                  "Output: zone, keyset, dsset, xml or json, or a resolver's own anchor file: "
+                  "unbound, bind, knot, pdns or resolved (rendered as the agent writes it)")
       ->required();
   cmd->add_option("--from", o.convert_from, "Input format (default: detected per file)");
   cmd->add_option("-o,--output-file", o.convert.output_file, "Write here instead of stdout");

@@ -7,13 +7,16 @@
 
 #include <sysexits.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "config/config.h"
 #include "formats/format.h"
 #include "model/algorithms.h"
 #include "util/file.h"
+#include "writers/writer.h"
 
 namespace anchorage::cli {
 namespace {
@@ -181,7 +184,80 @@ int runVerify(const Context& ctx, const VerifyOptions& options) {
   return code;
 }
 
+namespace {
+
+// Default anchor file of a resolver family, from the configuration's defaults.
+std::string defaultAnchorFile(writers::ResolverType type) {
+  switch (type) {
+    case writers::ResolverType::kUnbound:
+      return config::resolverDefaults(config::ResolverType::kUnbound).anchor_file;
+    case writers::ResolverType::kBind:
+      return config::resolverDefaults(config::ResolverType::kBind).anchor_file;
+    case writers::ResolverType::kKnot:
+      return config::resolverDefaults(config::ResolverType::kKnot).anchor_file;
+    case writers::ResolverType::kPowerDns:
+      return config::resolverDefaults(config::ResolverType::kPdns).anchor_file;
+    case writers::ResolverType::kSystemdResolved:
+      return config::resolverDefaults(config::ResolverType::kResolved).anchor_file;
+  }
+  return {};
+}
+
+// Renders the anchors as resolver `type` would get them from the agent, through the writer.
+int convertForResolver(const Context& ctx, writers::ResolverType type,
+                       const std::vector<model::TrustAnchor>& anchors,
+                       const std::string& output_file) {
+  const bool to_file = !output_file.empty() && output_file != "-";
+  writers::WriterSettings settings;
+  settings.type = type;
+  settings.anchor_file =
+      to_file ? std::filesystem::absolute(output_file).string() : defaultAnchorFile(type);
+  if (type == writers::ResolverType::kKnot) {
+    settings.control_socket = config::resolverDefaults(config::ResolverType::kKnot).control_socket;
+  }
+  auto writer = writers::createWriter(settings);
+  if (!writer) {
+    return ctx.report(writer.error());
+  }
+  auto files = (*writer)->renderFiles({anchors, {}});
+  if (!files) {
+    return ctx.report(files.error());
+  }
+  for (const auto& f : *files) {
+    if (!f.content) {
+      continue;
+    }
+    if (!to_file) {
+      if (files->size() > 1) {
+        ctx.out << "==> " << f.path << " <==\n";
+      }
+      ctx.out << *f.content;
+      continue;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(f.path).parent_path(), ec);
+    if (auto w = util::writeFileAtomic(f.path, *f.content); !w) {
+      return ctx.report(w.error());
+    }
+  }
+  return EX_OK;
+}
+
+}  // namespace
+
 int runConvert(const Context& ctx, const ConvertOptions& options) {
+  if (auto resolver = writers::parseResolverType(options.to)) {
+    auto from = formatOption(options.from);
+    if (!from) {
+      return ctx.report(from.error());
+    }
+    const auto inputs = readInputs(options.files, *from);
+    if (const int code = reportProblems(ctx, inputs); code != EX_OK) {
+      ctx.err << "anchorctl: nothing written: the input has problems\n";
+      return code;
+    }
+    return convertForResolver(ctx, *resolver, collectAnchors(inputs), options.output_file);
+  }
   auto to = formats::parseFormatName(options.to);
   if (!to) {
     return ctx.report(to.error());

@@ -13,7 +13,12 @@
 
 #include <gtest/gtest.h>
 
+#include "util/encoding.h"
+
 namespace {
+
+using anchorage::util::toLower;
+namespace util = anchorage::util;
 
 struct Outcome {
   int code = -1;
@@ -121,6 +126,26 @@ TEST_F(AnchorctlTest, ConvertRoundTripsThroughEveryWritableFormat) {
               std::string::npos)
         << to << ": " << d.out;
   }
+}
+
+TEST_F(AnchorctlTest, ConvertRendersEachResolversOwnSyntax) {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"unbound", ". 3600 IN DS 20326 8 2 E06D44B8"},
+      {"bind", "static-ds 20326 8 2"},
+      {"pdns", "addTA('.', '20326 8 2 e06d44b8"},
+      {"resolved", ". IN DS 20326 8 2 E06D44B8"},
+      {"knot", "20326 8 2 e06d44b8"},
+  };
+  for (const auto& [to, says] : expected) {
+    const Outcome r = anchorctl("convert --to " + to + " /usr/share/dns/root.ds");
+    ASSERT_EQ(r.code, 0) << to << ": " << r.out;
+    EXPECT_NE(util::toLower(r.out).find(util::toLower(says)), std::string::npos)
+        << to << ": " << r.out;
+  }
+  const Outcome written =
+      anchorctl("convert --to unbound -o " + path("root.anchors") + " /usr/share/dns/root.key");
+  ASSERT_EQ(written.code, 0) << written.out;
+  EXPECT_NE(slurp(path("root.anchors")).find("DNSKEY 257 3 8 AwEAAa96"), std::string::npos);
 }
 
 TEST_F(AnchorctlTest, ConvertWritesNothingWhenAnInputIsBad) {
