@@ -70,6 +70,15 @@ bool CookieVector::merge(std::string_view cookie) {
   return moved;
 }
 
+bool CookieVector::hasCsnAfter(std::string_view limit) const {
+  for (const auto& [sid, csn] : csns_) {
+    if (std::string_view(csn).substr(0, limit.size()) > limit) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string CookieVector::toCookie(int rid) const {
   if (csns_.empty()) {
     return {};

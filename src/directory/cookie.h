@@ -30,6 +30,10 @@ class CookieVector {
   std::string toCookie(int rid = 0) const;
 
   bool empty() const { return csns_.empty(); }
+
+  /// True when a CSN is stamped later than `limit` ("YYYYmmddHHMMSS", UTC): such a cookie did not
+  /// come from this directory, and resuming with it would make the server withhold entries.
+  bool hasCsnAfter(std::string_view limit) const;
   const std::map<int, std::string>& csns() const { return csns_; }
 
  private:

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "directory/mapping.h"
 #include "util/encoding.h"
 #include "util/file.h"
 
@@ -237,8 +238,20 @@ bool ScopeSync::connect() {
 
 void ScopeSync::startSearch() {
   LDAP* ld = ldOf(session_);
+  // A cookie stamped in the future (beyond a day of clock skew) cannot be ours: with it the server
+  // would hold back entries it thinks we have. Start over without it.
+  const auto tomorrow = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now() + std::chrono::hours(24));
+  const std::string limit = formatGeneralizedTime(tomorrow).substr(0, 14);
+  if (cookie_.hasCsnAfter(limit)) {
+    log_.warning("Saved sync cookie is from the future; refreshing from scratch",
+                 {{"scope", sync_.base}, {"cookie", state_.cookie}});
+    cookie_ = CookieVector();
+    state_.cookie.clear();
+  }
   const std::string cookie = cookie_.toCookie();
   full_refresh_ = cookie.empty();
+  missing_present_ = false;
   seen_.clear();
   auto value = syncRequestValue(cookie);
   if (!value) {
@@ -417,6 +430,7 @@ void ScopeSync::handleEntry(void* raw, SyncChanges& changes) {
   switch (state) {
     case LDAP_SYNC_PRESENT:
       seen_.insert(id);
+      missing_present_ = missing_present_ || state_.entries.count(id) == 0;
       break;
     case LDAP_SYNC_ADD:
     case LDAP_SYNC_MODIFY: {
@@ -529,6 +543,7 @@ void ScopeSync::handleIntermediate(void* raw, SyncChanges& changes) {
         }
       } else {
         seen_.insert(id);
+        missing_present_ = missing_present_ || state_.entries.count(id) == 0;
       }
     }
   }
@@ -538,7 +553,13 @@ void ScopeSync::handleIntermediate(void* raw, SyncChanges& changes) {
     drop(Error(ErrorCode::kInvalidInput, "Sync info message cannot be decoded"), false);
     return;
   }
-  if (!cookie_text.empty()) {
+  const bool ends_refresh =
+      (tag == LDAP_TAG_SYNC_REFRESH_PRESENT || tag == LDAP_TAG_SYNC_REFRESH_DELETE) && refresh_done;
+  if (ends_refresh && !cookie_text.empty()) {
+    // The cookie that ends a refresh is the server's whole CSN vector: it replaces ours, so a CSN
+    // the server never had (a cookie from another directory, or from the future) cannot linger.
+    replaceCookie(cookie_text, changes);
+  } else if (!cookie_text.empty()) {
     mergeCookie(cookie_text, changes);
   }
   if (tag == LDAP_TAG_SYNC_REFRESH_PRESENT) {
@@ -564,6 +585,20 @@ void ScopeSync::endPresentPhase(SyncChanges& changes) {
 }
 
 void ScopeSync::finishRefresh(SyncChanges& changes) {
+  if (missing_present_) {
+    // The server listed as present entries this client never received: the saved cookie and
+    // mirror are out of step (a cookie from another directory, a lost state file). Only a
+    // refresh without a cookie can repair that.
+    log_.warning("Sync state out of step with the directory; refreshing from scratch",
+                 {{"scope", sync_.base}, {"uri", status_.uri}});
+    missing_present_ = false;
+    cookie_ = CookieVector();
+    state_.cookie.clear();
+    changes.cookie_moved = true;
+    ldap_abandon_ext(ldOf(session_), msgid_, nullptr, nullptr);
+    startSearch();
+    return;
+  }
   if (full_refresh_) {
     // Without a cookie the server sent the whole content: anything else in the mirror is stale.
     endPresentPhase(changes);
@@ -618,6 +653,19 @@ void ScopeSync::handleSearchDone(void* raw, SyncChanges& changes) {
   drop(Error(errorCodeForLdap(err), "Directory ended the sync search",
              {{"ldap_result", std::to_string(err)}, {"reason", diagnostic}}),
        err == LDAP_SUCCESS || err == LDAP_UNAVAILABLE || err == LDAP_BUSY);
+}
+
+void ScopeSync::replaceCookie(const std::string& cookie, SyncChanges& changes) {
+  auto fresh = CookieVector::parse(cookie);
+  if (fresh.empty()) {
+    mergeCookie(cookie, changes);
+    return;
+  }
+  if (fresh.toCookie() != cookie_.toCookie()) {
+    cookie_ = std::move(fresh);
+    state_.cookie = cookie_.toCookie();
+    changes.cookie_moved = true;
+  }
 }
 
 void ScopeSync::mergeCookie(const std::string& cookie, SyncChanges& changes) {

@@ -119,6 +119,7 @@ class ScopeSync {
   void endPresentPhase(SyncChanges& changes);
   void finishRefresh(SyncChanges& changes);
   void mergeCookie(const std::string& cookie, SyncChanges& changes);
+  void replaceCookie(const std::string& cookie, SyncChanges& changes);
   void checkLiveness();
 
   SessionSettings session_settings_;
@@ -134,7 +135,8 @@ class ScopeSync {
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   bool full_refresh_ = false;
-  std::set<std::string> seen_;  ///< UUIDs added or listed present during this refresh.
+  bool missing_present_ = false;  ///< The server listed present an entry the mirror lacks.
+  std::set<std::string> seen_;    ///< UUIDs added or listed present during this refresh.
   SyncStatus status_;
   std::mt19937 rng_;
 };

@@ -36,6 +36,13 @@ TEST(CookieVectorTest, ParsesMultiValuedCookie) {
   EXPECT_EQ(v.csns().at(2), kCsn2a);
 }
 
+TEST(CookieVectorTest, FindsCsnsStampedAfterALimit) {
+  const auto v = CookieVector::parse(std::string("rid=000,csn=") + kCsn1a + ";" + kCsn2a);
+  EXPECT_FALSE(v.hasCsnAfter("20261203170003"));
+  EXPECT_TRUE(v.hasCsnAfter("20261203170002"));
+  EXPECT_FALSE(CookieVector().hasCsnAfter("19700101000000"));
+}
+
 TEST(CookieVectorTest, EmptyAndBrokenCookiesGiveFreshSync) {
   EXPECT_TRUE(CookieVector::parse("").empty());
   EXPECT_TRUE(CookieVector::parse("rid=000").empty());
