@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The trust anchor model: DS and DNSKEY records (RFC 4034 §2 and §5), their validation against the
-// IANA registries, key tags (RFC 4034 Appendix B), DS computation from a DNSKEY (RFC 4034 §5.1.4,
-// RFC 4509, RFC 6605), and the metadata Anchorage keeps per anchor (RFC 5011 §4.2 state, origin,
-// validity window, state-change and hold-down times).
+// The trust anchor model: DS and DNSKEY records (RFC 4034 §2 and §5), their validation against
+// the IANA registries, key tags (RFC 4034 Appendix B), DS computation from a DNSKEY (RFC 4034
+// §5.1.4, RFC 4509, RFC 6605), and the metadata Anchorage keeps per anchor (RFC 5011 §4.2 state,
+// origin, validity window, state-change and hold-down times).
 
 #pragma once
 

@@ -7,11 +7,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "anchor_fixtures.h"
 #include "writers/bind_writer.h"
 #include "writers/detail.h"
 
 namespace anchorage::writers {
 namespace {
+
+using testdata::ds;
+using testdata::key;
+using testdata::name;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -23,22 +28,6 @@ constexpr const char* kCorpKey =
     "mFNq6OJur1Mraz0fPAmK7SExaRo057c+yJW17T8gyq89FtNG+Cg955NdSWniifhlG1blBMnUoY7H1qhzcPQPPA==";
 
 const model::Time kNow = model::parseTime("2026-12-03T12:00:00Z").value();
-
-model::DomainName name(std::string_view text) {
-  return model::DomainName::parse(text).value();
-}
-
-model::TrustAnchor ds(std::string_view owner, std::string_view rdata) {
-  model::TrustAnchor a;
-  a.record = {name(owner), 3600, model::parseDsRdata(rdata).value()};
-  return a;
-}
-
-model::TrustAnchor key(std::string_view owner, std::string_view rdata) {
-  model::TrustAnchor a;
-  a.record = {name(owner), 3600, model::parseDnskeyRdata(rdata).value()};
-  return a;
-}
 
 BindWriter writer() {
   WriterSettings s;

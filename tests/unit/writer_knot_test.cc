@@ -11,12 +11,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "anchor_fixtures.h"
 #include "util/encoding.h"
 #include "writers/detail.h"
 #include "writers/knot_writer.h"
 
 namespace anchorage::writers {
 namespace {
+
+using testdata::ds;
+using testdata::key;
+using testdata::name;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -26,22 +31,6 @@ constexpr const char* kRootDs =
 constexpr const char* kCorpKey =
     "257 3 13 "
     "mFNq6OJur1Mraz0fPAmK7SExaRo057c+yJW17T8gyq89FtNG+Cg955NdSWniifhlG1blBMnUoY7H1qhzcPQPPA==";
-
-model::DomainName name(std::string_view text) {
-  return model::DomainName::parse(text).value();
-}
-
-model::TrustAnchor ds(std::string_view owner, std::string_view rdata) {
-  model::TrustAnchor a;
-  a.record = {name(owner), 3600, model::parseDsRdata(rdata).value()};
-  return a;
-}
-
-model::TrustAnchor key(std::string_view owner, std::string_view rdata) {
-  model::TrustAnchor a;
-  a.record = {name(owner), 3600, model::parseDnskeyRdata(rdata).value()};
-  return a;
-}
 
 KnotWriter writer(const std::string& manifest = "/var/lib/anchorage/kresd.lua") {
   WriterSettings s;

@@ -6,15 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "anchor_fixtures.h"
 #include "writers/detail.h"
 #include "writers/writer.h"
 
 namespace anchorage::writers {
 namespace {
 
-model::DomainName name(std::string_view text) {
-  return model::DomainName::parse(text).value();
-}
+using testdata::name;
 
 model::TrustAnchor ds(std::string_view owner, std::string_view rdata,
                       model::KeyState state = model::KeyState::kValid) {

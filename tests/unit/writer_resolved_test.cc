@@ -11,10 +11,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "anchor_fixtures.h"
 #include "writers/resolved_writer.h"
 
 namespace anchorage::writers {
 namespace {
+
+using testdata::name;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -26,10 +29,6 @@ constexpr const char* kKsk2017 =
     "emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHw"
     "VN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOL"
     "YA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
-
-model::DomainName name(std::string_view text) {
-  return model::DomainName::parse(text).value();
-}
 
 WriterSettings settings() {
   WriterSettings s;

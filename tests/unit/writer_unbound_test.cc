@@ -6,11 +6,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "anchor_fixtures.h"
 #include "writers/detail.h"
 #include "writers/unbound_writer.h"
 
 namespace anchorage::writers {
 namespace {
+
+using testdata::name;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -20,10 +23,6 @@ constexpr const char* kRootDs =
 constexpr const char* kCorpKey =
     "257 3 13 "
     "mFNq6OJur1Mraz0fPAmK7SExaRo057c+yJW17T8gyq89FtNG+Cg955NdSWniifhlG1blBMnUoY7H1qhzcPQPPA==";
-
-model::DomainName name(std::string_view text) {
-  return model::DomainName::parse(text).value();
-}
 
 model::TrustAnchor ds(std::string_view owner, std::string_view rdata,
                       model::KeyState state = model::KeyState::kValid) {
