@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/agent.h"
+#include "cli/command_line.h"
 #include "config/config.h"
 #include "util/log.h"
 
@@ -70,15 +71,8 @@ int main(int argc, char** argv) {
   app.add_flag("--once", once, "Sync every scope, apply once, report, and exit");
   app.add_option("--once-timeout", once_timeout, "Seconds --once waits for the directory")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return EX_USAGE;
+  if (auto code = cli::parseCommandLine(app, argc, argv)) {
+    return *code;
   }
 
   auto config = config::loadConfigFile(config_path);

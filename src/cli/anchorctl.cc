@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/command_line.h"
 #include "cli/context.h"
 #include "cli/offline.h"
 #include "cli/online.h"
@@ -151,17 +152,8 @@ int runAnchorctl(int argc, char** argv) {
   addDs(app, o);
   addOnline(app, o);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return EX_USAGE;
+  if (auto code = parseCommandLine(app, argc, argv)) {
+    return *code;
   }
 
   // A configuration named with -c is validated even by the offline commands, so a broken file

@@ -99,8 +99,8 @@ void validateDs(const DsRdata& ds, std::vector<Finding>& out) {
                                          std::to_string(dig->length)});
   }
   if (dig->status == RegistryStatus::kDeprecated) {
-    out.push_back(
-        {Severity::kWarning, "digest type " + n + " (" + name + ") is deprecated (RFC 8624 §3.3)"});
+    out.push_back({Severity::kWarning,
+                   "digest type " + n + " (" + name + ") is deprecated " + "(RFC 8624 §3.3)"});
   }
 }
 

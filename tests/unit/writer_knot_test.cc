@@ -20,17 +20,13 @@ namespace anchorage::writers {
 namespace {
 
 using testdata::ds;
+using testdata::kCorpKey;
 using testdata::key;
+using testdata::kRootDs;
 using testdata::name;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr const char* kRootDs =
-    "20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
-constexpr const char* kCorpKey =
-    "257 3 13 "
-    "mFNq6OJur1Mraz0fPAmK7SExaRo057c+yJW17T8gyq89FtNG+Cg955NdSWniifhlG1blBMnUoY7H1qhzcPQPPA==";
 
 KnotWriter writer(const std::string& manifest = "/var/lib/anchorage/kresd.lua") {
   WriterSettings s;
