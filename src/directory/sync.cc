@@ -608,9 +608,12 @@ void ScopeSync::finishRefresh(SyncChanges& changes) {
   ++status_.refreshes;
   backoff_ = milliseconds(0);
   changes.refresh_done = true;
-  log_.info("Directory sync refreshed", {{"scope", sync_.base},
-                                         {"uri", status_.uri},
-                                         {"entries", std::to_string(state_.entries.size())}});
+  // "messages": sync messages received since this client started, this refresh included.
+  log_.info("Directory sync refreshed",
+            {{"scope", sync_.base},
+             {"uri", status_.uri},
+             {"entries", std::to_string(state_.entries.size())},
+             {"messages", std::to_string(status_.entries_received + changes.received)}});
 }
 
 void ScopeSync::handleSearchDone(void* raw, SyncChanges& changes) {
@@ -641,6 +644,7 @@ void ScopeSync::handleSearchDone(void* raw, SyncChanges& changes) {
     // RFC 4533 §3.2: the server cannot resume from our cookie. Start over without one; the full
     // refresh that follows reconciles the mirror.
     log_.notice("Directory asked for a full refresh", {{"scope", sync_.base}});
+    ++status_.refresh_required;
     cookie_ = CookieVector();
     state_.cookie.clear();
     changes.cookie_moved = true;

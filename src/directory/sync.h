@@ -75,10 +75,11 @@ struct SyncChanges {
 /// Counters and last error, for status and metrics.
 struct SyncStatus {
   SyncPhase phase = SyncPhase::kDisconnected;
-  std::string uri;         ///< Connected URI, empty when disconnected.
-  uint64_t connects = 0;   ///< Successful connections, including the first.
-  uint64_t failures = 0;   ///< Failed connection attempts and dropped sessions.
-  uint64_t refreshes = 0;  ///< Completed refresh phases.
+  std::string uri;                ///< Connected URI, empty when disconnected.
+  uint64_t connects = 0;          ///< Successful connections, including the first.
+  uint64_t failures = 0;          ///< Failed connection attempts and dropped sessions.
+  uint64_t refreshes = 0;         ///< Completed refresh phases.
+  uint64_t refresh_required = 0;  ///< Times the server refused our cookie (e-syncRefreshRequired).
   uint64_t entries_received = 0;
   std::optional<Error> last_error;
 };

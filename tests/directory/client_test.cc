@@ -393,6 +393,117 @@ TEST(DirectorySyncTest, MalformedEntriesAreQuarantinedAndValidOnesKept) {
   EXPECT_TRUE(scope.deleteTrustPoint(good.record.owner));
 }
 
+// Rewrites every CSN of a cookie to `stamp` (a generalized time of 14 digits), keeping its
+// server ids, so the server recognises the vector but not the changes it names.
+std::string restampCookie(const std::string& cookie, const std::string& stamp) {
+  std::string out = cookie;
+  for (size_t at = out.find("csn="); at != std::string::npos; at = out.find("csn=", at + 4)) {
+    out.replace(at + 4, 14, stamp);
+  }
+  return out;
+}
+
+// Sets olcSpReloadHint on the syncprov overlay of `suffix` on a server (root over ldapi): with it
+// slapd answers a cookie it cannot resume from with e-syncRefreshRequired (RFC 4533 §3.2).
+bool setReloadHint(const std::string& ldapi_uri, const std::string& suffix, bool on) {
+  SessionSettings s;
+  s.uris = {ldapi_uri};
+  s.bind_method = BindMethod::kExternal;
+  auto root = open(s);
+  if (!root) {
+    return false;
+  }
+  auto dbs = root->search("cn=config", Scope::kOneLevel, "(olcSuffix=" + suffix + ")");
+  if (!dbs || dbs->size() != 1) {
+    return false;
+  }
+  auto overlays =
+      root->search(dbs->front().dn, Scope::kOneLevel, "(objectClass=olcSyncProvConfig)");
+  if (!overlays || overlays->size() != 1) {
+    return false;
+  }
+  return root
+      ->modify(overlays->front().dn,
+               {{Modification::Op::kReplace, "olcSpReloadHint", {on ? "TRUE" : "FALSE"}}})
+      .has_value();
+}
+
+TEST(DirectorySyncTest, RefreshRequiredDropsTheCookieAndRefreshesFromScratch) {
+  const std::string ldapi = topo().var("PROVIDER2_LDAPI_URI");
+  ASSERT_TRUE(setReloadHint(ldapi, forest(), true));
+  struct Restore {
+    std::string uri, suffix;
+    ~Restore() { setReloadHint(uri, suffix, false); }
+  } restore{ldapi, forest()};
+
+  auto publisher = open(topo().publisher(topo().var("PROVIDER1_URI")));
+  ASSERT_NE(publisher, nullptr);
+  ScopeClient scope(*publisher, ScopeLayout(forest()));
+  const auto kept = dsAnchor("required-kept.example.", 31);
+  const auto gone = dsAnchor("required-gone.example.", 32);
+  ASSERT_TRUE(scope.publishAnchor(kept));
+  ASSERT_TRUE(scope.publishAnchor(gone));
+  SyncState saved;
+  {
+    ScopeSync sync(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()), {},
+                   quietLogger());
+    ASSERT_TRUE(syncUntil(
+        sync, [&] { return anchorIds(sync) == anchorIdsOn(topo().var("PROVIDER2_URI"), forest()); },
+        milliseconds(10000)));
+    saved = sync.state();
+  }
+  ASSERT_TRUE(scope.deleteTrustPoint(gone.record.owner));
+  // A cookie older than anything the database holds: the session log cannot cover it and no entry
+  // carries a CSN that old, so the server must refuse it.
+  saved.cookie = restampCookie(saved.cookie, "20010101000000");
+  ScopeSync stale(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()),
+                  std::move(saved), quietLogger());
+  const auto expected_without = [&] {
+    auto ids = anchorIdsOn(topo().var("PROVIDER2_URI"), forest());
+    return !ids.empty() && ids.count("required-gone.example./" + gone.id()) == 0 ? ids
+                                                                                 : decltype(ids){};
+  };
+  ASSERT_TRUE(syncUntil(
+      stale, [&] { return stale.everRefreshed() && anchorIds(stale) == expected_without(); },
+      milliseconds(10000)));
+  EXPECT_EQ(stale.status().refresh_required, 1u);
+  EXPECT_EQ(anchorIds(stale).count("required-kept.example./" + kept.id()), 1u);
+  EXPECT_FALSE(stale.state().cookie.empty());
+  EXPECT_EQ(stale.state().cookie.find("20010101000000"), std::string::npos);
+  EXPECT_TRUE(scope.deleteTrustPoint(kept.record.owner));
+}
+
+TEST(DirectorySyncTest, CookieFromTheFutureIsDroppedAndTheMirrorRebuilt) {
+  auto publisher = open(topo().publisher(topo().var("PROVIDER1_URI")));
+  ASSERT_NE(publisher, nullptr);
+  ScopeClient scope(*publisher, ScopeLayout(forest()));
+  const auto added = dsAnchor("future-added.example.", 41);
+  SyncState saved;
+  {
+    ScopeSync sync(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()), {},
+                   quietLogger());
+    ASSERT_TRUE(syncUntil(
+        sync, [&] { return sync.everRefreshed(); }, milliseconds(10000)));
+    saved = sync.state();
+  }
+  ASSERT_TRUE(scope.publishAnchor(added));
+  // Honoured, this cookie would make the server hold back every change before 2199, including
+  // the anchor just published.
+  saved.cookie = restampCookie(saved.cookie, "21990101000000");
+  ScopeSync resumed(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()),
+                    std::move(saved), quietLogger());
+  ASSERT_TRUE(syncUntil(
+      resumed,
+      [&] {
+        return resumed.everRefreshed() &&
+               anchorIds(resumed).count("future-added.example./" + added.id()) == 1;
+      },
+      milliseconds(10000)));
+  EXPECT_EQ(anchorIds(resumed), anchorIdsOn(topo().var("PROVIDER2_URI"), forest()));
+  EXPECT_EQ(resumed.state().cookie.find("21990101000000"), std::string::npos);
+  EXPECT_TRUE(scope.deleteTrustPoint(added.record.owner));
+}
+
 TEST(DirectorySyncTest, HungServerIsDetectedWithinLiveness) {
   ScopeSync sync(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()), {},
                  quietLogger());
