@@ -13,8 +13,10 @@
 
 #include "cli/command_line.h"
 #include "cli/context.h"
+#include "cli/manage.h"
 #include "cli/offline.h"
 #include "cli/online.h"
+#include "cli/scope.h"
 #include "config/config.h"
 
 namespace anchorage::cli {
@@ -41,6 +43,12 @@ struct Options {
   std::string show_zone;
   RootDeployOptions root;
   StatusOptions status;
+  ImportOptions import;
+  ExportOptions exporting;
+  DistributeOptions distribute;
+  AutoUpdateOptions autoupdate;
+  NtaOptions nta;
+  ScopeCommandOptions scope;
 };
 
 constexpr const char* kScopeHelp =
@@ -50,14 +58,21 @@ constexpr const char* kScopeHelp =
 void addOnline(CLI::App& app, Options& o) {
   auto* add = app.add_subcommand("add", "Publish a trust anchor, validated first");
   add->footer(
-      "Exactly one of --ds, --dnskey and --from-file. The anchor is checked (digest length,\n"
-      "algorithm, flags) before anything is written; warnings are printed. With --hold-down\n"
-      "the anchor starts in AddPend and is trusted after the RFC 5011 add hold-down.");
+      "Exactly one of --ds, --dnskey, --from-file and --from-dns. The anchor is checked (digest\n"
+      "length, algorithm, flags) before anything is written; warnings are printed. --from-dns\n"
+      "asks --server for the zone's DNSKEY set, checks that its secure entry points sign it,\n"
+      "lists the keys it would publish and asks before publishing (--yes does not ask). With\n"
+      "--hold-down the anchor starts in AddPend and is trusted after the RFC 5011 add hold-down.");
   add->add_option("zone", o.add.zone, "Trust point, e.g. corp.example.")->required();
   add->add_option("--ds", o.add.ds, "DS RDATA: \"TAG ALG DIGESTTYPE HEX\"");
   add->add_option("--dnskey", o.add.dnskey, "DNSKEY RDATA: \"FLAGS PROTOCOL ALG BASE64\"");
   add->add_option("--from-file", o.add.from_file, "Anchors of the zone from a file");
   add->add_option("--format", o.add.format, "Format of --from-file (default: detected)");
+  add->add_flag("--from-dns", o.add.from_dns, "The zone's signed DNSKEY set, asked over DNS");
+  add->add_option("--server", o.add.server,
+                  "Server --from-dns asks: ADDR, ADDR:PORT or [ADDR6]:PORT")
+      ->capture_default_str();
+  add->add_flag("-y,--yes", o.add.yes, "Publish what --from-dns found without asking");
   add->add_flag("--hold-down", o.add.hold_down, "Start in AddPend (RFC 5011 add hold-down)");
   add->add_option("--scope", o.add.where.scope, kScopeHelp);
 
@@ -94,6 +109,62 @@ void addOnline(CLI::App& app, Options& o) {
       "when every server converged, 75 while one has not; --wait waits up to DURATION.");
   status->add_option("--wait", o.status.wait, "Wait for convergence, e.g. 30s");
   status->add_option("--scope", o.status.where.scope, kScopeHelp);
+}
+
+void addManage(CLI::App& app, Options& o) {
+  auto* import = app.add_subcommand("import", "Publish every anchor of a file");
+  import->footer(
+      "The whole file is parsed and validated first; nothing is published when any record has\n"
+      "a problem (shown as FILE:LINE: reason). Anchors may belong to several trust points.");
+  import->add_option("file", o.import.file, "Anchor file: zone, keyset, dsset, bind, xml, json")
+      ->required();
+  import->add_option("--format", o.import.format, "Input format (default: detected)");
+  import->add_option("--scope", o.import.where.scope, kScopeHelp);
+
+  auto* exp = app.add_subcommand("export", "Write the anchors of a trust point");
+  exp->footer("An output file is replaced atomically; without -o the anchors go to stdout.");
+  exp->add_option("zone", o.exporting.zone, "Trust point")->required();
+  exp->add_option("--format", o.exporting.format, "keyset, dsset, zone (default), xml or json")
+      ->check(CLI::IsMember({"keyset", "dsset", "zone", "xml", "json"}));
+  exp->add_option("-o,--output-file", o.exporting.output_file, "Write here instead of stdout");
+  exp->add_option("--scope", o.exporting.where.scope, kScopeHelp);
+
+  auto* dist = app.add_subcommand("distribute", "Put a trust point in a scope or take it out");
+  dist->footer(
+      "With --scope S the trust point is distributed in S: turned back on if S holds it,\n"
+      "otherwise copied with its anchors from the one scope that holds it (or --from). With\n"
+      "--off it stays in the directory but its anchors are withdrawn from every resolver of\n"
+      "the scope; the withdrawal is confirmed for the agents' mass-removal guard.");
+  dist->add_option("zone", o.distribute.zone, "Trust point")->required();
+  dist->add_option("--scope", o.distribute.where.scope, kScopeHelp);
+  dist->add_option("--from", o.distribute.from, "Scope to copy from (base DN)");
+  dist->add_flag("--off", o.distribute.off, "Take the trust point out of distribution");
+
+  auto* autoupdate = app.add_subcommand("autoupdate", "Turn RFC 5011 automatic update on or off");
+  autoupdate->footer(
+      "With on, the scope's refresher follows the zone's key rollovers (RFC 5011) and every\n"
+      "server of the scope applies the same key states.");
+  autoupdate->add_option("zone", o.autoupdate.zone, "Trust point")->required();
+  autoupdate->add_option("setting", o.autoupdate.setting, "on or off")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  autoupdate->add_option("--scope", o.autoupdate.where.scope, kScopeHelp);
+
+  auto* nta = app.add_subcommand("nta", "Negative trust anchors (RFC 7646)");
+  nta->require_subcommand(1);
+  auto* nta_add = nta->add_subcommand("add", "Switch validation off below a name for a while");
+  nta_add->footer(
+      "Every resolver of the scope stops validating below NAME until the lifetime ends\n"
+      "(1m to 7d; rndc caps BIND's NTAs at a week). --reason is required and kept.");
+  nta_add->add_option("name", o.nta.name, "Domain name")->required();
+  nta_add->add_option("--lifetime", o.nta.lifetime, "How long, e.g. 1h, 2d")->required();
+  nta_add->add_option("--reason", o.nta.reason, "Why validation is off")->required();
+  nta_add->add_option("--scope", o.nta.where.scope, kScopeHelp);
+  auto* nta_remove = nta->add_subcommand("remove", "Switch validation back on below a name");
+  nta_remove->add_option("name", o.nta.name, "Domain name")->required();
+  nta_remove->add_option("--scope", o.nta.where.scope, kScopeHelp);
+  auto* nta_list = nta->add_subcommand("list", "List the negative trust anchors of a scope");
+  nta_list->add_option("--scope", o.nta.where.scope, kScopeHelp);
 }
 
 void addVerify(CLI::App& app, Options& o) {
@@ -151,6 +222,8 @@ int runAnchorctl(int argc, char** argv) {
   addConvert(app, o);
   addDs(app, o);
   addOnline(app, o);
+  addManage(app, o);
+  addScopeCommands(app, o.scope);
 
   if (auto code = parseCommandLine(app, argc, argv)) {
     return *code;
@@ -196,6 +269,27 @@ int runAnchorctl(int argc, char** argv) {
   }
   if (name == "status") {
     return runStatus(ctx, o.status);
+  }
+  if (name == "import") {
+    return runImport(ctx, o.import);
+  }
+  if (name == "export") {
+    return runExport(ctx, o.exporting);
+  }
+  if (name == "distribute") {
+    return runDistribute(ctx, o.distribute);
+  }
+  if (name == "autoupdate") {
+    return runAutoUpdate(ctx, o.autoupdate);
+  }
+  if (name == "nta") {
+    const std::string sub = app.get_subcommands().front()->get_subcommands().front()->get_name();
+    return sub == "add"      ? runNtaAdd(ctx, o.nta)
+           : sub == "remove" ? runNtaRemove(ctx, o.nta)
+                             : runNtaList(ctx, o.nta);
+  }
+  if (name == "scope") {
+    return runScopeCommand(ctx, o.scope, *app.get_subcommands().front());
   }
   return EX_SOFTWARE;
 }

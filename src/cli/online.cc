@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -19,11 +20,13 @@
 
 #include "agent/agent.h"
 #include "agent/policy.h"
+#include "cli/online_support.h"
 #include "config/config.h"
 #include "config/duration.h"
 #include "directory/mapping.h"
 #include "directory/operations.h"
 #include "directory/session.h"
+#include "dns/dnskey_set.h"
 #include "formats/format.h"
 #include "formats/signature.h"
 #include "model/algorithms.h"
@@ -31,167 +34,98 @@
 #include "util/file.h"
 
 namespace anchorage::cli {
-namespace {
 
 using directory::ScopeClient;
 using directory::ScopeLayout;
-using directory::Session;
 
-constexpr const char* kDefaultConfig = "/etc/anchorage/anchorage.yaml";
+namespace {
 
-model::Time now() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-// A connected session and the scope a command acts on.
-struct Target {
-  config::Config config;
-  std::unique_ptr<Session> session;
-  std::string base;
-};
-
-directory::SessionSettings settingsFor(const config::Config& c) {
-  // anchorctl writes: it talks to the providers (directory.write), or to the read list when no
-  // write list is configured.
-  return agent::sessionSettings(c.directory,
-                                c.directory.write.empty() ? c.directory.read : c.directory.write);
-}
-
-// Picks the scope named by `wanted` (a configured name, a label such as "forest" for
-// dc=ForestDnsZones, or a base DN), or the only scope there is.
-Result<std::string> chooseScope(const config::Config& c, Session& session,
-                                const std::string& wanted) {
-  std::vector<std::pair<std::string, std::string>> scopes;  // (name, base)
-  if (!c.scopes.automatic) {
-    for (const auto& s : c.scopes.listed) {
-      scopes.emplace_back(s.name, s.base);
+// "ADDR", "ADDR:PORT", "[ADDR6]:PORT" or a bare IPv6 literal.
+Result<dns::QueryOptions> serverOption(const std::string& text) {
+  dns::QueryOptions q;
+  std::string port;
+  if (text.starts_with("[")) {
+    const auto close = text.find(']');
+    if (close == std::string::npos) {
+      return fail(ErrorCode::kUsage, "Unclosed [ in --server", {{"server", text}});
     }
+    q.address = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') {
+        return fail(ErrorCode::kUsage, "Expected :PORT after ] in --server", {{"server", text}});
+      }
+      port = text.substr(close + 2);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    q.address = text.substr(0, text.find(':'));
+    port = text.substr(text.find(':') + 1);
   } else {
-    auto found = directory::discoverScopes(session);
-    if (!found) {
-      return fail(found.error());
+    q.address = text;
+  }
+  if (!port.empty()) {
+    unsigned long n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
+      return fail(ErrorCode::kUsage, "Bad port in --server", {{"server", text}});
     }
-    for (const auto& base : *found) {
-      auto rdns = directory::splitDn(base);
-      scopes.emplace_back(rdns && !rdns->empty() ? util::toLower(rdns->front().second) : base,
-                          base);
-    }
+    q.port = static_cast<uint16_t>(n);
   }
-  std::vector<std::string> matches;
-  for (const auto& [name, base] : scopes) {
-    const bool match = wanted.empty() || util::toLower(wanted) == util::toLower(base) ||
-                       util::toLower(name).starts_with(util::toLower(wanted));
-    if (match) {
-      matches.push_back(base);
-    }
-  }
-  std::string known;
-  for (const auto& [name, base] : scopes) {
-    known += (known.empty() ? "" : "; ") + name + " (" + base + ")";
-  }
-  if (matches.size() == 1) {
-    return matches.front();
-  }
-  if (matches.empty()) {
-    return fail(ErrorCode::kUsage,
-                wanted.empty() ? "The directory holds no Anchorage scope" : "No such scope",
-                {{"scope", wanted}, {"known", known}});
-  }
-  return fail(ErrorCode::kUsage, "Several scopes match; choose one with --scope",
-              {{"scope", wanted}, {"known", known}});
+  q.timeout = std::chrono::milliseconds(3000);
+  return q;
 }
 
-Result<Target> connect(const Context& ctx, const ScopeOption& where) {
-  const std::string path = ctx.config_path.empty() ? kDefaultConfig : ctx.config_path;
-  auto c = config::loadConfigFile(path);
-  if (!c) {
-    return fail(ErrorCode::kConfig, config::describeConfigError(c.error()));
+// --from-dns: the zone's self-signed SEP keys, shown to the operator, who confirms unless --yes.
+Result<std::vector<model::TrustAnchor>> anchorsFromDns(const Context& ctx,
+                                                       const model::DomainName& zone,
+                                                       const AddOptions& o) {
+  auto server = serverOption(o.server);
+  if (!server) {
+    return fail(server.error());
   }
-  auto session = Session::open(settingsFor(*c));
-  if (!session) {
-    return fail(session.error());
+  auto set = dns::fetchDnskeySet(zone, *server, now());
+  if (!set) {
+    return fail(set.error());
   }
-  auto base = chooseScope(*c, **session, where.scope);
-  if (!base) {
-    return fail(base.error());
-  }
-  return Target{std::move(*c), std::move(*session), *base};
-}
-
-void printFindings(const Context& ctx, const model::TrustAnchor& a,
-                   const std::vector<model::Finding>& findings) {
-  for (const auto& f : findings) {
-    ctx.err << "anchorctl: warning: " << a.record.owner.text() << " key tag " << a.record.keyTag()
-            << ": " << f.message << "\n";
-  }
-}
-
-// Reads anchors from a file; problems are printed as FILE:LINE: reason.
-Result<std::vector<formats::ParsedAnchor>> anchorsFromFile(const Context& ctx,
-                                                           const std::string& path,
-                                                           const std::optional<std::string>& fmt) {
-  auto text = util::readFile(path, formats::kMaxInputBytes);
-  if (!text) {
-    return fail(text.error());
-  }
-  formats::Format format = formats::detectFormat(*text, path);
-  if (fmt) {
-    auto f = formats::parseFormatName(*fmt);
-    if (!f) {
-      return fail(f.error());
+  std::vector<model::TrustAnchor> anchors;
+  for (const auto& key : set->keys) {
+    model::TrustAnchor a;
+    a.record.owner = zone;
+    a.record.rdata = key;
+    const char* skipped = !key.isZoneKey()         ? "not a zone key"
+                          : !key.isSep()           ? "no SEP flag (a zone-signing key)"
+                          : key.isRevoked()        ? "revoked"
+                          : !set->signsTheSet(key) ? "does not sign the DNSKEY set"
+                                                   : nullptr;
+    ctx.err << (skipped != nullptr ? "  skip " : "  take ") << "DNSKEY key tag " << key.keyTag()
+            << ", " << model::algorithmName(key.algorithm) << ", flags " << key.flags;
+    if (skipped != nullptr) {
+      ctx.err << ": " << skipped << "\n";
+      continue;
     }
-    format = *f;
-  }
-  auto parsed = formats::parse(format, *text, path);
-  if (!parsed.clean()) {
-    for (const auto& p : parsed.problems) {
-      ctx.err << p.where.toString() << ": " << p.reason << "\n";
+    ctx.err << "\n";
+    const auto findings = model::validate(a.record);
+    if (!model::isUsable(findings)) {
+      return fail(ErrorCode::kInvalidInput, "A key of the zone is not usable as an anchor",
+                  {{"zone", zone.text()}, {"key_tag", std::to_string(key.keyTag())}});
     }
-    return fail(ErrorCode::kInvalidInput, "The file has problems; nothing was published",
-                {{"path", path}});
+    printFindings(ctx, a, findings);
+    anchors.push_back(std::move(a));
   }
-  return std::move(parsed.anchors);
-}
-
-const char* outcomeName(directory::PublishOutcome o) {
-  switch (o) {
-    case directory::PublishOutcome::kAdded:
-      return "added";
-    case directory::PublishOutcome::kReplaced:
-      return "replaced";
-    case directory::PublishOutcome::kUnchanged:
-      return "unchanged";
+  if (anchors.empty()) {
+    return fail(ErrorCode::kInvalidInput,
+                "No secure entry point of the zone signs its DNSKEY set; nothing to publish",
+                {{"zone", zone.text()}, {"keys", std::to_string(set->keys.size())}});
   }
-  return "unchanged";
-}
-
-int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnchor>& anchors) {
-  ScopeClient scope(*t.session, ScopeLayout(t.base));
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& a : anchors) {
-    auto r = scope.publishAnchor(a);
-    if (!r) {
-      return ctx.report(r.error());
-    }
-    if (ctx.output == OutputMode::kJson) {
-      out.push_back({{"owner", a.record.owner.text()},
-                     {"id", a.id()},
-                     {"outcome", outcomeName(*r)},
-                     {"scope", t.base}});
-    } else {
-      ctx.out << outcomeName(*r) << " " << a.record.owner.text() << " "
-              << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag() << " ("
-              << model::keyStateName(a.state) << ") in " << t.base << "\n";
+  if (!o.yes) {
+    ctx.err << "Publish " << anchors.size() << " DNSKEY anchor(s) of " << zone.text() << "? [y/N] "
+            << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") {
+      return fail(ErrorCode::kUsage, "Not confirmed; nothing published (--yes skips the question)");
     }
   }
-  if (ctx.output == OutputMode::kJson) {
-    ctx.out << out.dump(2) << "\n";
-  }
-  return EX_OK;
-}
-
-std::string timeText(const std::optional<model::Time>& t) {
-  return t ? model::formatTime(*t) : "-";
+  return anchors;
 }
 
 }  // namespace
@@ -201,13 +135,19 @@ int runAdd(const Context& ctx, const AddOptions& o) {
   if (!zone) {
     return ctx.report(zone.error());
   }
-  const int sources = (o.ds ? 1 : 0) + (o.dnskey ? 1 : 0) + (o.from_file ? 1 : 0);
+  const int sources = (o.ds ? 1 : 0) + (o.dnskey ? 1 : 0) + (o.from_file ? 1 : 0) + o.from_dns;
   if (sources != 1) {
     return ctx.report(
-        Error(ErrorCode::kUsage, "Give exactly one of --ds, --dnskey and --from-file"));
+        Error(ErrorCode::kUsage, "Give exactly one of --ds, --dnskey, --from-file and --from-dns"));
   }
   std::vector<model::TrustAnchor> anchors;
-  if (o.ds || o.dnskey) {
+  if (o.from_dns) {
+    auto found = anchorsFromDns(ctx, *zone, o);
+    if (!found) {
+      return ctx.report(found.error());
+    }
+    anchors = std::move(*found);
+  } else if (o.ds || o.dnskey) {
     model::TrustAnchor a;
     a.record.owner = *zone;
     if (o.ds) {
@@ -259,7 +199,7 @@ int runAdd(const Context& ctx, const AddOptions& o) {
       a.hold_down_until = now() + std::chrono::days(30);
     }
   }
-  auto t = connect(ctx, o.where);
+  auto t = connect(ctx, o.where.scope);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -274,7 +214,7 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
   if (o.type && *o.type != "ds" && *o.type != "dnskey") {
     return ctx.report(Error(ErrorCode::kUsage, "--type must be ds or dnskey", {{"type", *o.type}}));
   }
-  auto t = connect(ctx, o.where);
+  auto t = connect(ctx, o.where.scope);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -321,7 +261,7 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
 }
 
 int runList(const Context& ctx, const ScopeOption& where) {
-  auto t = connect(ctx, where);
+  auto t = connect(ctx, where.scope);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -382,7 +322,7 @@ int runShow(const Context& ctx, const ScopeOption& where, const std::string& zon
   if (!zone) {
     return ctx.report(zone.error());
   }
-  auto t = connect(ctx, where);
+  auto t = connect(ctx, where.scope);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -471,7 +411,7 @@ int runRootDeploy(const Context& ctx, const RootDeployOptions& o) {
   if (roots.empty()) {
     return ctx.report(Error(ErrorCode::kInvalidInput, "The source holds no usable root anchor"));
   }
-  auto t = connect(ctx, o.where);
+  auto t = connect(ctx, o.where.scope);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -541,7 +481,7 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
     }
     wait = *d;
   }
-  auto t = connect(ctx, o.where);
+  auto t = connect(ctx, o.where.scope);
   if (!t) {
     return ctx.report(t.error());
   }

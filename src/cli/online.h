@@ -18,7 +18,7 @@ struct ScopeOption {
   std::string scope;  ///< A scope's name from the configuration, its label, or its base DN.
 };
 
-/// `anchorctl add ZONE (--ds | --dnskey | --from-file) [--hold-down]`.
+/// `anchorctl add ZONE (--ds | --dnskey | --from-file | --from-dns [--server]) [--hold-down]`.
 struct AddOptions {
   ScopeOption where;
   std::string zone;
@@ -26,6 +26,9 @@ struct AddOptions {
   std::optional<std::string> dnskey;
   std::optional<std::string> from_file;
   std::optional<std::string> format;
+  bool from_dns = false;
+  std::string server = "127.0.0.1";  ///< ADDR[:PORT] or [ADDR6]:PORT asked by --from-dns.
+  bool yes = false;                  ///< Publish what --from-dns found without asking.
   bool hold_down = false;
 };
 int runAdd(const Context& ctx, const AddOptions& options);

@@ -222,5 +222,177 @@ TEST(AnchorctlOnlineTest, StatusReportsConvergencePerServer) {
   EXPECT_NE(converged.out.find("yes"), std::string::npos) << converged.out;
 }
 
+ScopeClient publisherScope(Session& s, const std::string& suffix_var) {
+  return ScopeClient(s, ScopeLayout(topo().var(suffix_var)));
+}
+
+std::unique_ptr<Session> publisherSession() {
+  auto s = Session::open(topo().publisher(topo().var("PROVIDER1_URI")));
+  EXPECT_TRUE(s) << s.error().toString();
+  return s ? std::move(*s) : nullptr;
+}
+
+// The anchors of `zone` in a scope as "TYPE TAG" texts with their origins.
+std::set<std::string> anchorsIn(Session& s, const std::string& suffix_var,
+                                const std::string& zone) {
+  std::set<std::string> out;
+  auto tp = publisherScope(s, suffix_var).readTrustPoint(model::DomainName::parse(zone).value());
+  if (!tp) {
+    return out;
+  }
+  for (const auto& a : tp->second) {
+    out.insert(std::string(a.record.isDs() ? "DS " : "DNSKEY ") +
+               std::to_string(a.record.keyTag()) + " " + std::string(model::originName(a.origin)));
+  }
+  return out;
+}
+
+TEST(AnchorctlOnlineTest, ExportThenImportOnAnotherScope) {
+  const std::string c = "-c " + publisherConfig();
+  auto s = publisherSession();
+  ASSERT_NE(s, nullptr);
+  const std::string ds2 = "40001 8 2 " + std::string(64, 'B');
+  ASSERT_EQ(run(c + " add moved.example. --ds \"" + kCorpDs + "\" --scope domain").code, 0);
+  ASSERT_EQ(run(c + " add moved.example. --ds \"" + ds2 + "\" --scope domain").code, 0);
+
+  const auto dsset = run(c + " export moved.example. --format dsset --scope domain");
+  ASSERT_EQ(dsset.code, 0) << dsset.out;
+  EXPECT_NE(dsset.out.find("moved.example."), std::string::npos) << dsset.out;
+  EXPECT_NE(dsset.out.find("17212 13 2"), std::string::npos) << dsset.out;
+  EXPECT_NE(dsset.out.find("40001 8 2"), std::string::npos) << dsset.out;
+
+  const std::string file = topo().dir() + "/moved.json";
+  const auto exported =
+      run(c + " export moved.example. --format json -o " + file + " --scope domain");
+  ASSERT_EQ(exported.code, 0) << exported.out;
+  EXPECT_NE(exported.out.find("wrote 2 anchors"), std::string::npos) << exported.out;
+  const auto imported = run(c + " import " + file + " --scope forest");
+  ASSERT_EQ(imported.code, 0) << imported.out;
+  EXPECT_EQ(anchorsIn(*s, "FOREST_SUFFIX", "moved.example."),
+            (std::set<std::string>{"DS 17212 import", "DS 40001 import"}));
+  EXPECT_EQ(anchorsIn(*s, "DOMAIN_SUFFIX", "moved.example."),
+            (std::set<std::string>{"DS 17212 manual", "DS 40001 manual"}));
+
+  // A file with one bad record publishes nothing, and says where the problem is.
+  const std::string bad = topo().dir() + "/half-bad.ds";
+  std::ofstream(bad) << "half.example. 3600 IN DS " << kCorpDs << "\n"
+                     << "half.example. 3600 IN DS 17213 13 2 ABCD\n";
+  const auto before = snapshot();
+  const auto refused = run(c + " import " + bad + " --scope forest");
+  EXPECT_EQ(refused.code, 65) << refused.out;
+  EXPECT_NE(refused.out.find(bad + ":2:"), std::string::npos) << refused.out;
+  EXPECT_EQ(run(c + " import " + topo().dir() + "/none.ds --scope forest").code, 66);
+  EXPECT_EQ(run(c + " export nowhere.example. --scope forest").code, 66);
+  EXPECT_EQ(run(c + " export moved.example. --format bind --scope forest").code, 64);
+  const auto unwritable = run(c + " export moved.example. -o /nonexistent/dir/x.ds --scope forest");
+  EXPECT_NE(unwritable.code, 0) << unwritable.out;
+  EXPECT_EQ(snapshot(), before);
+
+  for (const char* scope : {"forest", "domain"}) {
+    EXPECT_EQ(run(c + " remove moved.example. --force --scope " + scope).code, 0);
+  }
+}
+
+TEST(AnchorctlOnlineTest, AutoUpdateAndDistributionFlags) {
+  const std::string c = "-c " + publisherConfig();
+  auto s = publisherSession();
+  ASSERT_NE(s, nullptr);
+  const auto zone = model::DomainName::parse("flags.example.").value();
+  ASSERT_EQ(run(c + " add flags.example. --ds \"" + kCorpDs + "\" --scope domain").code, 0);
+
+  const auto on = run(c + " autoupdate flags.example. on --scope domain");
+  ASSERT_EQ(on.code, 0) << on.out;
+  EXPECT_NE(on.out.find("no trusted DNSKEY"), std::string::npos) << on.out;
+  EXPECT_TRUE(publisherScope(*s, "DOMAIN_SUFFIX").readTrustPoint(zone)->first.auto_update);
+  const auto again = run(c + " autoupdate flags.example. on --scope domain");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("already"), std::string::npos) << again.out;
+  ASSERT_EQ(run(c + " autoupdate flags.example. off --scope domain").code, 0);
+  EXPECT_FALSE(publisherScope(*s, "DOMAIN_SUFFIX").readTrustPoint(zone)->first.auto_update);
+
+  // Copied into the forest scope with its anchors.
+  const auto copied = run(c + " distribute flags.example. --scope forest");
+  ASSERT_EQ(copied.code, 0) << copied.out;
+  EXPECT_NE(copied.out.find("copied 1 anchors from " + topo().var("DOMAIN_SUFFIX")),
+            std::string::npos)
+      << copied.out;
+  auto forest_tp = publisherScope(*s, "FOREST_SUFFIX").readTrustPoint(zone);
+  ASSERT_TRUE(forest_tp);
+  EXPECT_TRUE(forest_tp->first.distribute);
+  ASSERT_EQ(forest_tp->second.size(), 1u);
+  EXPECT_EQ(forest_tp->second.front().record.keyTag(), 17212);
+
+  // Out of distribution: kept in the directory, the withdrawal confirmed for the guard.
+  const auto off = run(c + " distribute flags.example. --off --scope forest");
+  ASSERT_EQ(off.code, 0) << off.out;
+  forest_tp = publisherScope(*s, "FOREST_SUFFIX").readTrustPoint(zone);
+  ASSERT_TRUE(forest_tp);
+  EXPECT_FALSE(forest_tp->first.distribute);
+  ASSERT_TRUE(forest_tp->first.removal_confirmed_until);
+  EXPECT_GT(*forest_tp->first.removal_confirmed_until, std::chrono::system_clock::now());
+  EXPECT_EQ(forest_tp->second.size(), 1u);
+  // And back in.
+  ASSERT_EQ(run(c + " distribute flags.example. --scope forest").code, 0);
+  forest_tp = publisherScope(*s, "FOREST_SUFFIX").readTrustPoint(zone);
+  EXPECT_TRUE(forest_tp->first.distribute);
+  EXPECT_FALSE(forest_tp->first.removal_confirmed_until);
+
+  const auto before = snapshot();
+  const auto unknown = run(c + " distribute nowhere.example. --scope forest");
+  EXPECT_EQ(unknown.code, 66) << unknown.out;
+  EXPECT_NE(unknown.out.find("No scope holds"), std::string::npos) << unknown.out;
+  EXPECT_EQ(run(c + " distribute flags.example.").code, 64);
+  EXPECT_EQ(run(c + " distribute flags.example. --off --from x --scope forest").code, 64);
+  EXPECT_EQ(run(c + " autoupdate flags.example. maybe --scope domain").code, 64);
+  EXPECT_EQ(run(c + " autoupdate nowhere.example. on --scope domain").code, 66);
+  EXPECT_EQ(snapshot(), before);
+
+  for (const char* scope : {"forest", "domain"}) {
+    EXPECT_EQ(run(c + " remove flags.example. --force --scope " + scope).code, 0);
+  }
+}
+
+TEST(AnchorctlOnlineTest, NegativeTrustAnchorsAddListAndRemove) {
+  const std::string c = "-c " + publisherConfig();
+  auto s = publisherSession();
+  ASSERT_NE(s, nullptr);
+  const auto start = std::chrono::system_clock::now();
+  const auto added =
+      run(c + " nta add broken.example. --lifetime 2h --reason \"signer outage\" --scope forest");
+  ASSERT_EQ(added.code, 0) << added.out;
+  auto content = publisherScope(*s, "FOREST_SUFFIX").read();
+  ASSERT_TRUE(content);
+  ASSERT_EQ(content->ntas.size(), 1u);
+  const auto& nta = content->ntas.front();
+  EXPECT_EQ(nta.name.text(), "broken.example.");
+  EXPECT_EQ(nta.reason, "signer outage");
+  EXPECT_EQ(nta.created_by, topo().var("PUBLISHER_DN"));
+  EXPECT_GE(nta.expires, start + std::chrono::minutes(119));
+  EXPECT_LE(nta.expires, start + std::chrono::minutes(121));
+
+  const auto list = run(c + " nta list --scope forest");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("broken.example."), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("signer outage"), std::string::npos) << list.out;
+  const auto json = run(c + " --output json nta list --scope forest");
+  EXPECT_NE(json.out.find("\"active\": true"), std::string::npos) << json.out;
+
+  const auto before = snapshot();
+  const auto long_nta = run(c + " nta add x.example. --lifetime 8d --reason r --scope forest");
+  EXPECT_EQ(long_nta.code, 64) << long_nta.out;
+  EXPECT_NE(long_nta.out.find("one week"), std::string::npos) << long_nta.out;
+  EXPECT_EQ(run(c + " nta add x.example. --lifetime 10s --reason r --scope forest").code, 64);
+  EXPECT_EQ(run(c + " nta add x.example. --lifetime soon --reason r --scope forest").code, 64);
+  EXPECT_EQ(run(c + " nta add x.example. --lifetime 1h --scope forest").code, 64);
+  EXPECT_EQ(run(c + " nta add bad..name --lifetime 1h --reason r --scope forest").code, 65);
+  EXPECT_EQ(snapshot(), before);
+  auto unchanged = publisherScope(*s, "FOREST_SUFFIX").read();
+  EXPECT_EQ(unchanged->ntas.size(), 1u);
+
+  ASSERT_EQ(run(c + " nta remove broken.example. --scope forest").code, 0);
+  EXPECT_TRUE(publisherScope(*s, "FOREST_SUFFIX").read()->ntas.empty());
+  EXPECT_EQ(run(c + " nta remove broken.example. --scope forest").code, 66);
+}
+
 }  // namespace
 }  // namespace anchorage::directory
