@@ -77,7 +77,10 @@ void addOnline(CLI::App& app, Options& o) {
   add->add_option("--scope", o.add.where.scope, kScopeHelp);
 
   auto* remove = app.add_subcommand("remove", "Withdraw anchors of a trust point");
-  remove->footer("Removing the last anchor of a trust point needs --force.");
+  remove->footer(
+      "Removing the last anchor of a trust point needs --force. The trust point then stays,\n"
+      "empty, with the withdrawal confirmed for the agents' mass-removal guard for 7 days;\n"
+      "remove --force on the empty trust point deletes it.");
   remove->add_option("zone", o.remove.zone, "Trust point")->required();
   remove->add_option("--key-tag", o.remove.key_tag, "Only anchors with this key tag");
   remove->add_option("--type", o.remove.type, "Only ds or dnskey anchors");

@@ -29,10 +29,6 @@ namespace {
 using directory::ScopeClient;
 using directory::ScopeLayout;
 
-// How long a withdrawal confirmed by anchorctl stays confirmed for the agents' guard: long enough
-// for an agent that was down over a weekend to come back and apply it.
-constexpr std::chrono::days kRemovalConfirmation{7};
-
 Result<model::DomainName> zoneArgument(const std::string& text) {
   auto zone = model::DomainName::parse(text);
   if (!zone) {

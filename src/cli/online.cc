@@ -223,6 +223,21 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
   if (!tp) {
     return ctx.report(tp.error());
   }
+  const bool filtered = o.key_tag || o.type;
+  if (tp->second.empty() && !filtered) {
+    // What an earlier `remove --force` left: the trust point kept, empty, to confirm the
+    // withdrawal. Removing it now finishes the job.
+    if (!o.force) {
+      return ctx.report(Error(ErrorCode::kInvalidInput,
+                              "The trust point holds no anchor; repeat with --force to delete it",
+                              {{"zone", zone->text()}, {"scope", t->base}}));
+    }
+    if (auto r = scope.deleteTrustPoint(*zone); !r) {
+      return ctx.report(r.error());
+    }
+    ctx.out << "removed trust point " << zone->text() << " from " << t->base << "\n";
+    return EX_OK;
+  }
   std::vector<model::TrustAnchor> chosen;
   for (const auto& a : tp->second) {
     const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
@@ -242,20 +257,31 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
                             "below it would stop. Repeat with --force to do it",
                             {{"zone", zone->text()}, {"anchors", std::to_string(chosen.size())}}));
   }
+  std::optional<model::Time> confirmed_until;
   if (all) {
-    if (auto r = scope.deleteTrustPoint(*zone); !r) {
+    // --force is the operator's confirmation: record it on the trust point before the anchors
+    // go, so the agents' mass-removal guard lets the withdrawal through. The empty trust point
+    // stays until a later `remove --force` deletes it.
+    auto info = tp->first;
+    info.removal_confirmed_until = now() + kRemovalConfirmation;
+    if (auto r = scope.putTrustPoint(info); !r) {
       return ctx.report(r.error());
     }
-  } else {
-    for (const auto& a : chosen) {
-      if (auto r = scope.deleteAnchor(a); !r) {
-        return ctx.report(r.error());
-      }
+    confirmed_until = info.removal_confirmed_until;
+  }
+  for (const auto& a : chosen) {
+    if (auto r = scope.deleteAnchor(a); !r) {
+      return ctx.report(r.error());
     }
   }
   for (const auto& a : chosen) {
     ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
             << " key tag " << a.record.keyTag() << " from " << t->base << "\n";
+  }
+  if (confirmed_until) {
+    ctx.out << "withdrawal of every anchor of " << zone->text()
+            << " confirmed for the agents until " << timeText(confirmed_until) << "; `remove "
+            << zone->text() << " --force` again deletes the empty trust point\n";
   }
   return EX_OK;
 }
@@ -340,7 +366,8 @@ int runShow(const Context& ctx, const ScopeOption& where, const std::string& zon
                           {"last_refresh", timeText(info.last_refresh)},
                           {"next_refresh", timeText(info.next_refresh)},
                           {"last_successful_refresh", timeText(info.last_successful_refresh)},
-                          {"last_refresh_result", info.last_refresh_result}};
+                          {"last_refresh_result", info.last_refresh_result},
+                          {"removal_confirmed_until", timeText(info.removal_confirmed_until)}};
     if (rendered) {
       doc["anchors"] = nlohmann::json::parse(*rendered)["anchors"];
     }
@@ -353,7 +380,14 @@ int runShow(const Context& ctx, const ScopeOption& where, const std::string& zon
           << "distributed   " << (info.distribute ? "yes" : "no") << "\n"
           << "last refresh  " << timeText(info.last_refresh) << " ("
           << (info.last_refresh_result.empty() ? "-" : info.last_refresh_result) << ")\n"
+          << "last success  " << timeText(info.last_successful_refresh) << "\n"
           << "next refresh  " << timeText(info.next_refresh) << "\n";
+  if (info.removal_confirmed_until) {
+    ctx.out << "withdrawal confirmed until " << timeText(info.removal_confirmed_until) << "\n";
+  }
+  if (anchors.empty()) {
+    ctx.out << "\n  no anchor\n";
+  }
   for (const auto& a : anchors) {
     ctx.out << "\n  " << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag()
             << ", algorithm " << model::algorithmName(a.record.algorithm()) << "\n    state "

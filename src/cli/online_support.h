@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,10 @@ namespace anchorage::cli {
 
 /// The configuration anchorctl reads when no -c is given.
 inline constexpr const char* kDefaultConfig = "/etc/anchorage/anchorage.yaml";
+
+/// How long a withdrawal confirmed by anchorctl stays confirmed for the agents' mass-removal
+/// guard: long enough for an agent that was down over a weekend to come back and apply it.
+inline constexpr std::chrono::days kRemovalConfirmation{7};
 
 /// The current time, whole seconds.
 model::Time now();

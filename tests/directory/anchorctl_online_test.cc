@@ -117,6 +117,22 @@ TEST(AnchorctlOnlineTest, AddListShowAndRemoveWithTheLastAnchorGuarded) {
   EXPECT_EQ(snapshot(), before);
   auto removed = run(c + " remove corp.example. --force --scope forest");
   ASSERT_EQ(removed.code, 0) << removed.out;
+  EXPECT_NE(removed.out.find("confirmed for the agents until"), std::string::npos) << removed.out;
+  // The empty trust point stays, carrying the confirmation the agents' guard looks for.
+  auto s = Session::open(topo().publisher(topo().var("PROVIDER1_URI")));
+  ASSERT_TRUE(s);
+  auto tp = ScopeClient(**s, ScopeLayout(topo().var("FOREST_SUFFIX")))
+                .readTrustPoint(model::DomainName::parse("corp.example.").value());
+  ASSERT_TRUE(tp);
+  EXPECT_TRUE(tp->second.empty());
+  ASSERT_TRUE(tp->first.removal_confirmed_until);
+  EXPECT_GT(*tp->first.removal_confirmed_until,
+            std::chrono::system_clock::now() + std::chrono::hours(24 * 6));
+  auto empty = run(c + " show corp.example. --scope forest");
+  EXPECT_EQ(empty.code, 0) << empty.out;
+  EXPECT_NE(empty.out.find("no anchor"), std::string::npos) << empty.out;
+  EXPECT_EQ(run(c + " remove corp.example. --scope forest").code, 65);
+  ASSERT_EQ(run(c + " remove corp.example. --force --scope forest").code, 0);
   auto gone = run(c + " show corp.example. --scope forest");
   EXPECT_EQ(gone.code, 66) << gone.out;
 }
