@@ -462,8 +462,58 @@ struct ServerView {
   std::vector<std::string> results;
   std::string last_error;
   size_t quarantined = 0;
+  std::optional<model::Time> newest_change;  ///< Latest write to the content of its scopes.
   bool converged() const { return !applied.empty() && applied == expected; }
+
+  // Converged: how long the latest change took to be applied. Not converged: how long the server
+  // has been behind it. Deletions leave no timestamp and are not timed.
+  std::optional<std::chrono::seconds> lag(model::Time at) const {
+    if (!newest_change) {
+      return std::nullopt;
+    }
+    const auto end = converged() ? applied_time.value_or(at) : at;
+    return std::max(std::chrono::seconds(0),
+                    std::chrono::duration_cast<std::chrono::seconds>(end - *newest_change));
+  }
 };
+
+// The latest modifyTimestamp among the trust points, anchors and NTAs of a scope.
+Result<std::optional<model::Time>> newestChange(directory::Session& session,
+                                                const std::string& base) {
+  const ScopeLayout layout(base);
+  std::optional<model::Time> newest;
+  for (const auto& container : {layout.trustPoints(), layout.ntas()}) {
+    auto entries = session.search(container, directory::Scope::kSubtree, "(objectClass=*)",
+                                  {"modifyTimestamp"});
+    if (!entries && entries.error().code == ErrorCode::kNotFound) {
+      continue;
+    }
+    if (!entries) {
+      return fail(entries.error());
+    }
+    for (const auto& e : *entries) {
+      auto stamp = e.first("modifyTimestamp");
+      if (!stamp) {
+        continue;
+      }
+      auto t = directory::parseGeneralizedTime(*stamp);
+      if (t && (!newest || *t > *newest)) {
+        newest = *t;
+      }
+    }
+  }
+  return newest;
+}
+
+std::string lagText(const std::optional<std::chrono::seconds>& lag) {
+  if (!lag) {
+    return "-";
+  }
+  const auto n = lag->count();
+  return n < 120    ? std::to_string(n) + "s"
+         : n < 7200 ? std::to_string(n / 60) + "m"
+                    : std::to_string(n / 3600) + "h";
+}
 
 // Each agent writes its status into every scope it holds; what it should have applied is the
 // policy's verdict over exactly those scopes.
@@ -475,6 +525,7 @@ Result<std::vector<ServerView>> readConvergence(Target& t) {
   std::map<std::string, directory::ScopeContent> contents;
   std::map<std::string, std::vector<std::string>> scopes_of;
   std::map<std::string, directory::AgentStatus> status_in_target;
+  std::map<std::string, std::optional<model::Time>> newest;
   for (const auto& base : *bases) {
     ScopeClient scope(*t.session, ScopeLayout(base));
     auto content = scope.read();
@@ -484,6 +535,11 @@ Result<std::vector<ServerView>> readConvergence(Target& t) {
       return fail(!content ? content.error() : statuses.error());
     }
     contents[base] = std::move(*content);
+    auto changed = newestChange(*t.session, base);
+    if (!changed) {
+      return fail(changed.error());
+    }
+    newest[base] = *changed;
     for (auto& st : *statuses) {
       scopes_of[st.server].push_back(base);
       if (base == t.base) {
@@ -494,12 +550,16 @@ Result<std::vector<ServerView>> readConvergence(Target& t) {
   std::vector<ServerView> out;
   for (const auto& [server, st] : status_in_target) {
     std::vector<agent::ScopeInput> inputs;
+    std::optional<model::Time> changed;
     for (const auto& base : scopes_of[server]) {
       inputs.push_back({base, contents[base]});
+      if (newest[base] && (!changed || *newest[base] > *changed)) {
+        changed = newest[base];
+      }
     }
     const auto decision = agent::decide(inputs, std::nullopt, {}, now());
     out.push_back({server, st.applied_digest, decision.digest, st.applied_time, st.resolver_results,
-                   st.last_error, st.quarantined.size()});
+                   st.last_error, st.quarantined.size(), changed});
   }
   return out;
 }
@@ -536,6 +596,7 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
   }
   const bool all = !views.empty() && std::all_of(views.begin(), views.end(),
                                                  [](const auto& v) { return v.converged(); });
+  const auto at = now();
   if (ctx.output == OutputMode::kJson) {
     nlohmann::json servers = nlohmann::json::array();
     for (const auto& v : views) {
@@ -544,6 +605,9 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
                          {"applied_digest", v.applied},
                          {"expected_digest", v.expected},
                          {"applied_time", timeText(v.applied_time)},
+                         {"newest_change", timeText(v.newest_change)},
+                         {"lag_seconds",
+                          v.lag(at) ? nlohmann::json(v.lag(at)->count()) : nlohmann::json(nullptr)},
                          {"results", v.results},
                          {"last_error", v.last_error},
                          {"quarantined", v.quarantined}});
@@ -553,7 +617,7 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
   } else {
     ctx.out << "scope " << t->base << "\n";
     ctx.out << std::left << std::setw(28) << "SERVER" << std::setw(11) << "CONVERGED"
-            << std::setw(14) << "APPLIED" << std::setw(22) << "AT"
+            << std::setw(14) << "APPLIED" << std::setw(22) << "AT" << std::setw(7) << "LAG"
             << "RESULT\n";
     for (const auto& v : views) {
       std::string result;
@@ -565,7 +629,8 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
       }
       ctx.out << std::setw(28) << v.server << std::setw(11) << (v.converged() ? "yes" : "NO")
               << std::setw(14) << (v.applied.empty() ? "-" : v.applied.substr(0, 12))
-              << std::setw(22) << timeText(v.applied_time) << result << "\n";
+              << std::setw(22) << timeText(v.applied_time) << std::setw(7) << lagText(v.lag(at))
+              << result << "\n";
     }
     if (views.empty()) {
       ctx.out << "no agent has reported in this scope yet\n";

@@ -236,6 +236,11 @@ TEST(AnchorctlOnlineTest, StatusReportsConvergencePerServer) {
   EXPECT_EQ(converged.code, 0) << converged.out;
   EXPECT_NE(converged.out.find(topo().var("AGENT3_NAME")), std::string::npos);
   EXPECT_NE(converged.out.find("yes"), std::string::npos) << converged.out;
+  EXPECT_NE(converged.out.find("LAG"), std::string::npos) << converged.out;
+  const auto json = run(c + " --output json status --scope domain");
+  EXPECT_EQ(json.code, 0) << json.out;
+  EXPECT_NE(json.out.find("\"lag_seconds\": "), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("\"lag_seconds\": null"), std::string::npos) << json.out;
 }
 
 ScopeClient publisherScope(Session& s, const std::string& suffix_var) {
