@@ -166,6 +166,22 @@ TEST(AnchorctlOnlineTest, BadInputChangesNothing) {
        "No directory server"},
       {c + " root deploy --from /usr/share/dns/root.ds.missing --scope forest", 66,
        "does not exist"},
+      // Every command that writes refuses the same way before writing.
+      {bad_creds + " import /usr/share/dns/root.key --scope forest", 77, "credentials"},
+      {dead + " import /usr/share/dns/root.key --scope forest", 69, "No directory server"},
+      {bad_creds + " autoupdate corp.example. on --scope forest", 77, "credentials"},
+      {dead + " distribute corp.example. --scope forest", 69, "No directory server"},
+      {bad_creds + " nta add x.example. --lifetime 1h --reason r --scope forest", 77,
+       "credentials"},
+      {dead + " nta remove x.example. --scope forest", 69, "No directory server"},
+      {bad_creds + " export corp.example. --scope forest", 77, "credentials"},
+      {c + " import /usr/share/dns/root.key --scope nosuch", 64, "No such scope"},
+      {c + " nta add x.example. --lifetime 1h --reason r --scope nosuch", 64, "No such scope"},
+      {c + " autoupdate unknown.example. on --scope forest", 66, "does not exist"},
+      {c + " distribute corp.example. --from nosuch --scope forest", 66, "No scope holds"},
+      {c + " add corp.example. --from-dns --server 127.0.0.1:notaport --yes --scope forest", 64,
+       "Bad port"},
+      {c + " add corp.example. --from-dns --server 127.0.0.1:9 --yes --scope forest", 69, ""},
   };
   for (const auto& k : cases) {
     const auto r = run(k.args);
