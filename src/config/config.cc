@@ -23,16 +23,21 @@
 namespace anchorage::config {
 namespace {
 
+using std::chrono::hours;
 using std::chrono::minutes;
+using std::chrono::seconds;
 
 constexpr std::string_view kTopKeys[] = {
-    "server",   "directory", "scopes", "state_dir", "resolvers",         "guard",
-    "debounce", "metrics",   "log",    "publisher", "trusted_publishers"};
+    "server",   "directory", "scopes", "state_dir", "resolvers",          "guard",
+    "debounce", "metrics",   "log",    "publisher", "trusted_publishers", "rfc5011"};
 constexpr std::string_view kScopeKeys[] = {"name", "base"};
 constexpr std::string_view kGuardKeys[] = {"max_removal_share", "allow_mass_removal"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kLogKeys[] = {"format", "level"};
 constexpr std::string_view kPublisherKeys[] = {"signing_key_file"};
+constexpr std::string_view kRfc5011Keys[] = {"enabled",       "servers",          "lease",
+                                             "add_hold_down", "remove_hold_down", "min_refresh",
+                                             "max_refresh",   "max_retry"};
 
 // Checks the shape of a distinguished name (RFC 4514 §3): comma-separated attribute=value
 // pairs, commas inside values escaped with a backslash.
@@ -141,6 +146,36 @@ Result<void> readMetrics(const Value& value, MetricsConfig& out) {
   return readField(*map, "listen", out.listen, readHostPort);
 }
 
+Result<std::vector<HostPort>> readHostPortList(const Value& value) {
+  auto items = readSequence(value);
+  ANCHORAGE_CONFIG_TRY(items);
+  std::vector<HostPort> out;
+  for (const auto& item : *items) {
+    auto hp = readHostPort(item);
+    ANCHORAGE_CONFIG_TRY(hp);
+    out.push_back(std::move(*hp));
+  }
+  return out;
+}
+
+Result<void> readRfc5011(const Value& value, Rfc5011Config& out) {
+  auto map = MapReader::open(value, kRfc5011Keys);
+  ANCHORAGE_CONFIG_TRY(map);
+  const auto year = hours(24 * 365);
+  ANCHORAGE_CONFIG_TRY(readField(*map, "enabled", out.enabled, readBool));
+  ANCHORAGE_CONFIG_TRY(readField(*map, "servers", out.servers, readHostPortList));
+  ANCHORAGE_CONFIG_TRY(readField(*map, "lease", out.lease, durationIn(seconds(1), hours(1))));
+  ANCHORAGE_CONFIG_TRY(
+      readField(*map, "add_hold_down", out.add_hold_down, durationIn(seconds(1), year)));
+  ANCHORAGE_CONFIG_TRY(
+      readField(*map, "remove_hold_down", out.remove_hold_down, durationIn(seconds(1), year)));
+  ANCHORAGE_CONFIG_TRY(
+      readField(*map, "min_refresh", out.min_refresh, durationIn(seconds(1), hours(24))));
+  ANCHORAGE_CONFIG_TRY(
+      readField(*map, "max_refresh", out.max_refresh, durationIn(out.min_refresh, year)));
+  return readField(*map, "max_retry", out.max_retry, durationIn(out.min_refresh, year));
+}
+
 Result<void> readLog(const Value& value, LogConfig& out) {
   auto map = MapReader::open(value, kLogKeys);
   ANCHORAGE_CONFIG_TRY(map);
@@ -222,6 +257,9 @@ Result<void> readSections(const MapReader& top, Config& config) {
   }
   if (auto log = top.get("log")) {
     ANCHORAGE_CONFIG_TRY(readLog(*log, config.log));
+  }
+  if (auto rfc5011 = top.get("rfc5011")) {
+    ANCHORAGE_CONFIG_TRY(readRfc5011(*rfc5011, config.rfc5011));
   }
   if (auto publisher = top.get("publisher")) {
     auto map = MapReader::open(*publisher, kPublisherKeys);

@@ -165,6 +165,25 @@ struct MetricsConfig {
   HostPort listen{"127.0.0.1", 9753};  ///< `listen`: address and port to serve /metrics on.
 };
 
+/// rfc5011: automatic trust anchor update (RFC 5011). One agent per scope, elected through a
+/// lease in the directory, probes every auto-update trust point and writes the key states; every
+/// agent applies them. The durations of RFC 5011 are kept as defaults; tests shorten them.
+struct Rfc5011Config {
+  bool enabled = true;  ///< `enabled`: take part in the election of the scope's refresher.
+  /// `servers`: where DNSKEY probes go, tried in order; default: the first resolver's address.
+  std::vector<HostPort> servers;
+  /// `lease`: how long the refresher's lease lasts; it renews at a third; 1s to 1h.
+  Duration lease = std::chrono::seconds(90);
+  Duration add_hold_down = std::chrono::hours(24 * 30);     ///< `add_hold_down`: 1s to 365d.
+  Duration remove_hold_down = std::chrono::hours(24 * 30);  ///< `remove_hold_down`: 1s to 365d.
+  /// `min_refresh`: the 1 hour floor of the refresh and retry intervals (§2.3); 1s to 1d.
+  Duration min_refresh = std::chrono::hours(1);
+  /// `max_refresh`: the 15 day ceiling of the active refresh interval; min_refresh to 365d.
+  Duration max_refresh = std::chrono::hours(24 * 15);
+  /// `max_retry`: the 1 day ceiling of the retry interval; min_refresh to 365d.
+  Duration max_retry = std::chrono::hours(24);
+};
+
 /// Log encodings; journald writes native journal entries with the fields as journal fields.
 enum class LogFormat { kLogfmt, kJson, kJournald };
 
@@ -182,7 +201,8 @@ struct PublisherConfig {
 /// The whole configuration. Defaults of the top-level keys:
 /// server: the host name (gethostname); scopes: auto; state_dir: /var/lib/anchorage;
 /// resolvers: none; guard: as GuardConfig; debounce: 200ms (0 to 10m); metrics: disabled;
-/// log: logfmt at info; publisher: none; trusted_publishers: none (unsigned anchors accepted).
+/// log: logfmt at info; publisher: none; rfc5011: as Rfc5011Config; trusted_publishers: none
+/// (unsigned anchors accepted).
 struct Config {
   std::string server;  ///< `server`: this DNS server's name, for its status entry; lower case.
   DirectoryConfig directory;                     ///< `directory`: required.
@@ -195,6 +215,7 @@ struct Config {
   MetricsConfig metrics;      ///< `metrics`.
   LogConfig log;              ///< `log`.
   PublisherConfig publisher;  ///< `publisher`.
+  Rfc5011Config rfc5011;      ///< `rfc5011`.
   /// `trusted_publishers`: absolute paths of Ed25519 public keys; when not empty the agent
   /// refuses anchors that none of them signed.
   std::vector<std::string> trusted_publishers;

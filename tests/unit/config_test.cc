@@ -486,3 +486,52 @@ TEST(ConfigHostileInputTest, MutatedFilesNeverCrash) {
 
 }  // namespace
 }  // namespace anchorage::config
+
+namespace anchorage::config {
+namespace {
+
+TEST(ConfigTest, Rfc5011SectionKeepsTheRfcDefaultsAndTakesShortTimers) {
+  auto defaults = parseConfig("directory: { read: [ldapi:///] }\n", "d.yaml");
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->rfc5011.enabled);
+  EXPECT_TRUE(defaults->rfc5011.servers.empty());
+  EXPECT_EQ(defaults->rfc5011.add_hold_down, std::chrono::hours(24 * 30));
+  EXPECT_EQ(defaults->rfc5011.remove_hold_down, std::chrono::hours(24 * 30));
+  EXPECT_EQ(defaults->rfc5011.min_refresh, std::chrono::hours(1));
+  EXPECT_EQ(defaults->rfc5011.max_refresh, std::chrono::hours(24 * 15));
+  EXPECT_EQ(defaults->rfc5011.max_retry, std::chrono::hours(24));
+
+  auto shortened = parseConfig(
+      "directory: { read: [ldapi:///] }\n"
+      "rfc5011:\n"
+      "  servers: [\"127.0.0.2:5353\", \"[::1]:53\"]\n"
+      "  lease: 5s\n"
+      "  add_hold_down: 4s\n"
+      "  remove_hold_down: 3s\n"
+      "  min_refresh: 1s\n"
+      "  max_refresh: 2s\n"
+      "  max_retry: 1s\n",
+      "s.yaml");
+  ASSERT_TRUE(shortened) << describeConfigError(shortened.error());
+  ASSERT_EQ(shortened->rfc5011.servers.size(), 2u);
+  EXPECT_EQ(shortened->rfc5011.servers[0].host, "127.0.0.2");
+  EXPECT_EQ(shortened->rfc5011.servers[0].port, 5353);
+  EXPECT_EQ(shortened->rfc5011.servers[1].host, "::1");
+  EXPECT_EQ(shortened->rfc5011.add_hold_down, std::chrono::seconds(4));
+  EXPECT_EQ(shortened->rfc5011.max_refresh, std::chrono::seconds(2));
+
+  auto inverted = parseConfig(
+      "directory: { read: [ldapi:///] }\nrfc5011: { min_refresh: 2h, max_refresh: 1h }\n",
+      "i.yaml");
+  ASSERT_FALSE(inverted);
+  EXPECT_NE(describeConfigError(inverted.error()).find("i.yaml:2:"), std::string::npos);
+  EXPECT_NE(describeConfigError(inverted.error()).find("rfc5011.max_refresh"), std::string::npos);
+  auto misspelt =
+      parseConfig("directory: { read: [ldapi:///] }\nrfc5011: { add_holddown: 1s }\n", "m.yaml");
+  ASSERT_FALSE(misspelt);
+  EXPECT_NE(describeConfigError(misspelt.error()).find("did you mean 'add_hold_down'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace anchorage::config
