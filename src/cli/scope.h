@@ -21,9 +21,9 @@ inline constexpr const char* kDefaultAdminSuffix = "ou=AnchorageAdmin,dc=example
 
 /// Options of the scope subcommands, filled by CLI11.
 struct ScopeCommandOptions {
-  std::string name;                   ///< The scope (create, plan, apply).
-  std::string suffix;                 ///< create: its naming context.
-  std::vector<std::string> servers;   ///< create: NAME=ADMIN_URI items.
+  std::string name;                    ///< The scope (create, plan, apply).
+  std::string suffix;                  ///< create: its naming context.
+  std::vector<std::string> servers;    ///< create: NAME=ADMIN_URI items.
   std::vector<std::string> providers;  ///< create: NAME=REPLICATION_URI items.
   std::string admin_suffix = kDefaultAdminSuffix;
   std::string admin_dn;             ///< plan, apply: simple bind DN for cn=config; empty: EXTERNAL.

@@ -176,9 +176,9 @@ if wait_ldapi "$cfg_uri"; then
       "olcDbIndex: objectClass eq" "olcDbIndex: anchorageState eq")
   expect_rc 0 "ldapadd loads example-scope.ldif (cn=config form)" \
     ldapadd -Q -Y EXTERNAL -H "$cfg_uri" -f "$REPO/schema/example-scope.ldif"
-  expect_eq 35 "$(ldapsearch -LLL -o ldif-wrap=no -Q -Y EXTERNAL -H "$cfg_uri" \
+  expect_eq 37 "$(ldapsearch -LLL -o ldif-wrap=no -Q -Y EXTERNAL -H "$cfg_uri" \
     -b 'cn={2}anchorage,cn=schema,cn=config' -s base olcAttributeTypes 2>/dev/null |
-    grep -c '^olcAttributeTypes:')" "cn=config holds the 35 attribute types"
+    grep -c '^olcAttributeTypes:')" "cn=config holds the 37 attribute types"
   check_filters "$cfg_uri" "cn=config form"
   check_refusals "$cfg_uri" "cn=config form"
 else
