@@ -59,6 +59,9 @@ SignatureCheck checkOne(const ldns_rr* rrsig, const ldns_rr_list* rrset,
   check.algorithm = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(rrsig));
   check.inception = timeOf(ldns_rr_rrsig_inception(rrsig));
   check.expiration = timeOf(ldns_rr_rrsig_expiration(rrsig));
+  if (const ldns_rdf* ttl = ldns_rr_rrsig_origttl(rrsig)) {
+    check.original_ttl = ldns_rdf2native_int32(ttl);
+  }
   check.reason = "no key of the set has its key tag and algorithm";
   const time_t when = std::chrono::system_clock::to_time_t(at);
   for (size_t i = 0; i < keys.size(); ++i) {

@@ -119,6 +119,7 @@ TEST(DnskeySetTest, KskSigningTheSetIsTheSecureEntryPoint) {
   for (const auto& s : set->signatures) {
     EXPECT_TRUE(s.valid) << s.reason;
     EXPECT_GE(s.signer, 0);
+    EXPECT_EQ(s.original_ttl, 3600u);
   }
   EXPECT_TRUE(set->signsTheSet(rdataOf(ksk.get())));
   EXPECT_TRUE(set->signsTheSet(rdataOf(zsk.get())));
