@@ -29,6 +29,8 @@ using std::chrono::steady_clock;
 constexpr milliseconds kPollSlice{100};
 constexpr milliseconds kStateSaveInterval{1000};
 constexpr milliseconds kDiscoveryRetry{5000};
+constexpr milliseconds kStatusRetryMin{1000};
+constexpr milliseconds kStatusRetryMax{30000};
 
 model::Time now() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -228,6 +230,10 @@ Result<std::unique_ptr<Agent>> Agent::create(const config::Config& config,
       return fail(r.error());
     }
   }
+  if (config.rfc5011.enabled) {
+    agent->refresher_ = std::make_unique<Refresher>(refresherSettings(config),
+                                                    util::Logger(agent->sink_, "rfc5011"));
+  }
   if (!config.scopes.automatic) {
     for (const auto& s : config.scopes.listed) {
       auto st = std::make_unique<ScopeState>();
@@ -356,14 +362,25 @@ bool Agent::haveContent() const {
 Result<void> Agent::apply(bool force) {
   const auto started = steady_clock::now();
   std::vector<ScopeInput> inputs;
-  std::string newest;
+  ChangeMark newest;
   for (const auto& st : scopes_) {
     std::vector<const directory::Entry*> entries;
     for (const auto& [uuid, e] : st->sync->state().entries) {
       entries.push_back(&e);
-      if (auto t = e.first("modifyTimestamp"); t && *t > newest) {
-        newest = *t;
+      // Status entries and leases change after every apply anywhere; they are not content that
+      // propagates to resolvers.
+      const auto kind = directory::classify(e);
+      if (kind == directory::EntryKind::kAgentStatus || kind == directory::EntryKind::kLease) {
+        continue;
       }
+      const auto t = e.first("modifyTimestamp");
+      if (!t || *t < newest.time) {
+        continue;
+      }
+      if (*t > newest.time) {
+        newest = {*t, {}};
+      }
+      newest.uuids.insert(uuid);
     }
     inputs.push_back({st->base, directory::readScopeContent(entries)});
   }
@@ -386,6 +403,8 @@ Result<void> Agent::apply(bool force) {
   }
   if (!force && applied_ && applied_->digest == decision.digest && last_tried_digest_ &&
       *last_tried_digest_ == decision.digest) {
+    // Nothing new for the resolvers; a later removal must not be timed from these entries.
+    noteChange(newest);
     if (report_key != last_report_key_) {
       last_report_key_ = report_key;
       writeStatus(decision, last_results_, decision.hold_reason);
@@ -435,12 +454,14 @@ Result<void> Agent::apply(bool force) {
     if (auto r = saveApplied(applied_digest_path_, *applied_); !r) {
       log_.error("Applied-set state cannot be saved", {{"error", r.error().toString()}});
     }
-    if (!newest.empty() && newest > newest_change_) {
-      if (auto t = directory::parseGeneralizedTime(newest)) {
+    // The first apply of a run only sets the baseline: its newest entry may have been written
+    // long before this agent started, and that age is no propagation lag.
+    const bool baseline = newest_change_.time.empty();
+    if (noteChange(newest) && !baseline) {
+      if (auto t = directory::parseGeneralizedTime(newest.time)) {
         const auto lag = std::chrono::system_clock::now() - *t;
         metrics_->observePropagationSeconds(std::chrono::duration<double>(lag).count());
       }
-      newest_change_ = newest;
     }
   }
   last_results_ = results;
@@ -456,15 +477,58 @@ Result<void> Agent::apply(bool force) {
   return ok();
 }
 
-void Agent::writeStatus(const Decision& decision, const std::vector<std::string>& results,
-                        const std::string& error) {
-  auto session = directory::Session::open(sessionSettings(
-      config_.directory,
-      config_.directory.write.empty() ? config_.directory.read : config_.directory.write));
-  if (!session) {
-    log_.warning("Status entry not written", {{"error", session.error().toString()}});
+directory::Session* Agent::writeSession() {
+  if (!write_session_) {
+    auto session = directory::Session::open(sessionSettings(
+        config_.directory,
+        config_.directory.write.empty() ? config_.directory.read : config_.directory.write));
+    if (!session) {
+      log_.warning("No directory provider for writes", {{"error", session.error().toString()}});
+      return nullptr;
+    }
+    write_session_ = std::move(*session);
+  }
+  return write_session_.get();
+}
+
+void Agent::refreshTrustPoints(bool changed) {
+  const auto at = now();
+  if (!refresher_ || !haveContent() || (!changed && at < next_refresh_step_)) {
     return;
   }
+  auto* session = writeSession();
+  if (session == nullptr) {
+    next_refresh_step_ = at + std::chrono::seconds(10);
+    return;
+  }
+  next_refresh_step_ = model::Time::max();
+  bool failed = false;
+  for (const auto& st : scopes_) {
+    if (!st->sync) {
+      continue;
+    }
+    std::vector<const directory::Entry*> entries;
+    for (const auto& [uuid, e] : st->sync->state().entries) {
+      entries.push_back(&e);
+    }
+    const auto step =
+        refresher_->step(*session, st->base, directory::readScopeContent(entries), at);
+    next_refresh_step_ = std::min(next_refresh_step_, step.next_step);
+    metrics_->setRefresher(st->label, step.leader);
+    metrics_->setKeyStates(st->label, step.states);
+    for (const auto& [zone, outcome] : step.refreshed) {
+      metrics_->countRefresh(st->label, std::string(rfc5011::outcomeName(outcome)));
+    }
+    failed = failed || step.directory_failed;
+  }
+  if (failed) {
+    // A session that broke is opened again at the next step.
+    write_session_.reset();
+  }
+}
+
+void Agent::writeStatus(const Decision& decision, const std::vector<std::string>& results,
+                        const std::string& error) {
   directory::AgentStatus status;
   status.server = config_.server;
   status.applied_digest = applied_ ? applied_->digest : "";
@@ -475,17 +539,60 @@ void Agent::writeStatus(const Decision& decision, const std::vector<std::string>
   }
   status.version = ANCHORAGE_VERSION;
   status.last_error = error;
+  // A newer report replaces one still waiting for a retry.
+  unwritten_status_ = std::move(status);
+  status_retry_delay_ = kStatusRetryMin;
+  pushStatus();
+}
+
+// Writes unwritten_status_ to every scope. Until that succeeds it is tried again with backoff:
+// without a retry, a provider lost between opening the session and the write would leave the
+// entry stale until the next change, however long that takes.
+void Agent::pushStatus() {
+  if (!unwritten_status_) {
+    return;
+  }
+  auto* session = writeSession();
+  bool written = session != nullptr;
   for (const auto& st : scopes_) {
-    directory::ScopeClient client(**session, directory::ScopeLayout(st->base));
-    if (auto r = client.writeAgentStatus(status); !r) {
+    if (!written) {
+      break;
+    }
+    directory::ScopeClient client(*session, directory::ScopeLayout(st->base));
+    if (auto r = client.writeAgentStatus(*unwritten_status_); !r) {
       log_.warning("Status entry not written",
                    {{"scope", st->base}, {"error", r.error().toString()}});
+      // The provider may have gone away: open a session again next time.
+      write_session_.reset();
+      written = false;
     }
   }
+  if (written) {
+    unwritten_status_.reset();
+    return;
+  }
+  status_retry_at_ = steady_clock::now() + status_retry_delay_;
+  status_retry_delay_ = std::min(status_retry_delay_ * 2, kStatusRetryMax);
 }
 
 void Agent::notify(const std::string& text) const {
   sd_notify(0, text.c_str());
+}
+
+// Folds `seen` into newest_change_. True when `seen` holds a change not seen before: a later
+// time, or another entry modified within the same second (modifyTimestamp has whole seconds, and
+// a batch publishes many entries in one). A removal leaves no time, so it is never one.
+bool Agent::noteChange(const ChangeMark& seen) {
+  if (seen.time.empty() || seen.time < newest_change_.time) {
+    return false;
+  }
+  if (seen.time > newest_change_.time) {
+    newest_change_ = seen;
+    return true;
+  }
+  const size_t before = newest_change_.uuids.size();
+  newest_change_.uuids.insert(seen.uuids.begin(), seen.uuids.end());
+  return newest_change_.uuids.size() > before;
 }
 
 RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
@@ -535,6 +642,11 @@ RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
         ready_sent_ = true;
       }
     }
+    if (unwritten_status_ && steady_clock::now() >= status_retry_at_) {
+      pushStatus();
+    }
+    // After the apply, so that a change the refresher writes is applied in the next round.
+    refreshTrustPoints(due);
     if (watchdog &&
         steady_clock::now() - last_watchdog > std::chrono::microseconds(watchdog_usec / 2)) {
       notify("WATCHDOG=1");
@@ -542,6 +654,10 @@ RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
     }
   }
   saveScopes(true);
+  if (refresher_ && write_session_) {
+    // Another agent takes the scope's refresher role over at once instead of after the lease.
+    refresher_->releaseAll(*write_session_);
+  }
   notify("STOPPING=1");
   return RunExit::kStopped;
 }

@@ -16,12 +16,15 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "agent/metrics.h"
 #include "agent/policy.h"
+#include "agent/refresher.h"
 #include "config/config.h"
+#include "directory/operations.h"
 #include "directory/sync.h"
 #include "util/log.h"
 #include "util/result.h"
@@ -64,6 +67,12 @@ class Agent {
 
  private:
   struct ScopeState;
+  /// The newest directory change seen by an apply, for the propagation metric: its
+  /// modifyTimestamp (whole seconds) and the content entries (entryUUID) modified in that second.
+  struct ChangeMark {
+    std::string time;
+    std::set<std::string> uuids;
+  };
 
   Agent(config::Config config, std::shared_ptr<util::LogSink> sink);
   bool discoverScopes();
@@ -73,7 +82,14 @@ class Agent {
   Result<void> apply(bool force);
   void writeStatus(const Decision& decision, const std::vector<std::string>& results,
                    const std::string& error);
+  /// Writes the pending status entry to every scope; keeps it for a retry when that fails.
+  void pushStatus();
   void notify(const std::string& text) const;
+  /// Runs the RFC 5011 refresher in every scope when it has something to do.
+  void refreshTrustPoints(bool changed);
+  /// The session on a provider for writes (status, refresher), opened when first needed.
+  directory::Session* writeSession();
+  bool noteChange(const ChangeMark& seen);
 
   config::Config config_;
   std::shared_ptr<util::LogSink> sink_;
@@ -89,7 +105,15 @@ class Agent {
   std::string last_report_key_;            ///< Hold reason and quarantined DNs last reported.
   std::vector<std::string> last_results_;  ///< Per-writer results of the last apply.
   bool ready_sent_ = false;
-  std::string newest_change_;  ///< Newest modifyTimestamp applied, for the propagation metric.
+  /// The status entry of the last report while it is not yet written to every scope, and when to
+  /// try again (a provider can go away between the session and the write).
+  std::optional<directory::AgentStatus> unwritten_status_;
+  std::chrono::steady_clock::time_point status_retry_at_{};
+  std::chrono::milliseconds status_retry_delay_{0};
+  ChangeMark newest_change_;  ///< Newest change already applied or already seen as no change.
+  std::unique_ptr<Refresher> refresher_;  ///< Null when rfc5011.enabled is false.
+  model::Time next_refresh_step_{};       ///< When the refresher has something to do next.
+  std::unique_ptr<directory::Session> write_session_;
 };
 
 }  // namespace anchorage::agent

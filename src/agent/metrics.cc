@@ -65,6 +65,21 @@ struct Metrics::Impl {
                                 .Help("1 while the mass-removal guard holds a change back")
                                 .Register(*registry)
                                 .Add({});
+  prometheus::Family<prometheus::Gauge>& key_states =
+      prometheus::BuildGauge()
+          .Name("anchorage_agent_rfc5011_anchors")
+          .Help("Anchors of auto-update trust points per scope and RFC 5011 state")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& refreshes =
+      prometheus::BuildCounter()
+          .Name("anchorage_agent_rfc5011_refreshes_total")
+          .Help("RFC 5011 refreshes done by this agent per scope and outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& refresher =
+      prometheus::BuildGauge()
+          .Name("anchorage_agent_rfc5011_refresher")
+          .Help("1 while this agent holds the scope's refresher lease")
+          .Register(*registry);
   std::unique_ptr<prometheus::Exposer> exposer;
 };
 
@@ -115,6 +130,23 @@ void Metrics::observePropagationSeconds(double seconds) {
 
 void Metrics::setGuardHeld(bool held) {
   impl_->held.Set(held ? 1 : 0);
+}
+
+void Metrics::setKeyStates(const std::string& scope, const std::map<std::string, size_t>& counts) {
+  // Every state is set, so a state whose last anchor left it reads 0.
+  for (const char* state : {"Start", "AddPend", "Valid", "Missing", "Revoked", "Removed"}) {
+    const auto it = counts.find(state);
+    impl_->key_states.Add({{"scope", scope}, {"state", state}})
+        .Set(it == counts.end() ? 0.0 : static_cast<double>(it->second));
+  }
+}
+
+void Metrics::countRefresh(const std::string& scope, const std::string& outcome) {
+  impl_->refreshes.Add({{"scope", scope}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::setRefresher(const std::string& scope, bool leader) {
+  impl_->refresher.Add({{"scope", scope}}).Set(leader ? 1 : 0);
 }
 
 std::string Metrics::render() const {

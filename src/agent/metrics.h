@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -33,7 +34,8 @@ class Metrics {
   void setSyncPhase(const std::string& scope, int phase);
   /// Adds to a scope's reconnect counter (set to the running total).
   void setReconnects(const std::string& scope, uint64_t total);
-  /// Counts one apply by `writer` with outcome "ok", "failed", "held" or "unchanged".
+  /// Counts one apply by `writer` with outcome "ok", "failed" or "unchanged" (a held mass removal
+  /// shows in setGuardHeld()).
   void countApply(const std::string& writer, const std::string& outcome);
   /// Observes the time one apply took, all writers included.
   void observeApplySeconds(double seconds);
@@ -41,6 +43,13 @@ class Metrics {
   void observePropagationSeconds(double seconds);
   /// 1 while the guard holds a mass removal back.
   void setGuardHeld(bool held);
+  /// Anchors of the auto-update trust points of `scope` in RFC 5011 state `state`.
+  void setKeyStates(const std::string& scope, const std::map<std::string, size_t>& counts);
+  /// Counts one RFC 5011 refresh in `scope` with outcome "ok", "probe_failed" or
+  /// "not_validated".
+  void countRefresh(const std::string& scope, const std::string& outcome);
+  /// 1 while this agent holds the refresher lease of `scope`.
+  void setRefresher(const std::string& scope, bool leader);
 
   /// The text exposition of every metric (what /metrics returns).
   std::string render() const;

@@ -48,6 +48,7 @@ struct Options {
   DistributeOptions distribute;
   AutoUpdateOptions autoupdate;
   NtaOptions nta;
+  RefreshOptions refresh;
   ScopeCommandOptions scope;
 };
 
@@ -152,6 +153,14 @@ void addManage(CLI::App& app, Options& o) {
       ->required()
       ->check(CLI::IsMember({"on", "off"}));
   autoupdate->add_option("--scope", o.autoupdate.where.scope, kScopeHelp);
+
+  auto* refresh = app.add_subcommand("refresh", "Probe auto-update trust points now (RFC 5011)");
+  refresh->footer(
+      "Marks the trust point (without ZONE: every auto-update trust point of the scope) as due;\n"
+      "the agent holding the scope's refresher lease probes its DNSKEY set within seconds and\n"
+      "writes any key state change. `show ZONE` then has the last refresh and its result.");
+  refresh->add_option("zone", o.refresh.zone, "Trust point (default: all with auto update)");
+  refresh->add_option("--scope", o.refresh.where.scope, kScopeHelp);
 
   auto* nta = app.add_subcommand("nta", "Negative trust anchors (RFC 7646)");
   nta->require_subcommand(1);
@@ -284,6 +293,9 @@ int runAnchorctl(int argc, char** argv) {
   }
   if (name == "autoupdate") {
     return runAutoUpdate(ctx, o.autoupdate);
+  }
+  if (name == "refresh") {
+    return runRefresh(ctx, o.refresh);
   }
   if (name == "nta") {
     const std::string sub = app.get_subcommands().front()->get_subcommands().front()->get_name();

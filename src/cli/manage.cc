@@ -293,6 +293,63 @@ int runDistribute(const Context& ctx, const DistributeOptions& o) {
   return EX_OK;
 }
 
+int runRefresh(const Context& ctx, const RefreshOptions& o) {
+  std::optional<model::DomainName> zone;
+  if (!o.zone.empty()) {
+    auto parsed = zoneArgument(o.zone);
+    if (!parsed) {
+      return ctx.report(parsed.error());
+    }
+    zone = *parsed;
+  }
+  auto t = connect(ctx, o.where.scope);
+  if (!t) {
+    return ctx.report(t.error());
+  }
+  ScopeClient scope(*t->session, ScopeLayout(t->base));
+  std::vector<directory::TrustPointInfo> chosen;
+  if (zone) {
+    auto tp = scope.readTrustPoint(*zone);
+    if (!tp) {
+      return ctx.report(std::move(tp.error()).with("scope", t->base));
+    }
+    if (!tp->first.auto_update) {
+      return ctx.report(Error(ErrorCode::kInvalidInput,
+                              "Automatic update is off for the trust point; turn it on with "
+                              "anchorctl autoupdate ZONE on",
+                              {{"zone", zone->text()}, {"scope", t->base}}));
+    }
+    chosen.push_back(tp->first);
+  } else {
+    auto content = scope.read();
+    if (!content) {
+      return ctx.report(content.error());
+    }
+    for (const auto& tp : content->trust_points) {
+      if (tp.auto_update) {
+        chosen.push_back(tp);
+      }
+    }
+    if (chosen.empty()) {
+      return ctx.report(Error(ErrorCode::kNotFound,
+                              "No trust point of the scope has automatic "
+                              "update on",
+                              {{"scope", t->base}}));
+    }
+  }
+  // Due now: the refresher of the scope probes it at its next step, which the change itself
+  // triggers on every agent.
+  const auto at = now();
+  for (auto& info : chosen) {
+    info.next_refresh = at;
+    if (auto w = scope.putTrustPoint(info); !w) {
+      return ctx.report(w.error());
+    }
+    printTrustPointChange(ctx, "refresh requested for", info, t->base);
+  }
+  return EX_OK;
+}
+
 int runNtaAdd(const Context& ctx, const NtaOptions& o) {
   auto name = zoneArgument(o.name);
   if (!name) {

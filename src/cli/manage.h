@@ -52,6 +52,14 @@ struct AutoUpdateOptions {
 };
 int runAutoUpdate(const Context& ctx, const AutoUpdateOptions& options);
 
+/// `anchorctl refresh [ZONE] [--scope S]`: makes the scope's RFC 5011 refresher probe the trust
+/// point (every auto-update trust point of the scope without ZONE) at its next step.
+struct RefreshOptions {
+  ScopeOption where;
+  std::string zone;  ///< Empty: every auto-update trust point.
+};
+int runRefresh(const Context& ctx, const RefreshOptions& options);
+
 /// `anchorctl nta add NAME --lifetime D --reason TEXT`, `nta remove NAME`, `nta list`.
 struct NtaOptions {
   ScopeOption where;

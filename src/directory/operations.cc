@@ -175,6 +175,41 @@ Result<PublishOutcome> ScopeClient::publishAnchor(const model::TrustAnchor& anch
   return PublishOutcome::kReplaced;
 }
 
+namespace {
+
+// A replace of `attribute` with the time, or its removal when unset (a replace without values
+// removes an attribute and is no error when it is absent).
+Modification timeChange(const std::string& attribute, const std::optional<model::Time>& t) {
+  return {Modification::Op::kReplace, attribute,
+          t ? std::vector<std::string>{formatGeneralizedTime(*t)} : std::vector<std::string>{}};
+}
+
+}  // namespace
+
+Result<void> ScopeClient::addAnchorEntry(const model::TrustAnchor& anchor) {
+  return session_.add(entryForAnchor(layout_, anchor));
+}
+
+Result<void> ScopeClient::setAnchorState(const model::TrustAnchor& anchor) {
+  return session_.modify(layout_.anchor(anchor),
+                         {{Modification::Op::kReplace,
+                           "anchorageState",
+                           {std::string(model::keyStateName(anchor.state))}},
+                          timeChange("anchorageStateChanged", anchor.state_changed),
+                          timeChange("anchorageHoldDownUntil", anchor.hold_down_until)});
+}
+
+Result<void> ScopeClient::setRefreshStatus(const TrustPointInfo& info) {
+  return session_.modify(
+      layout_.trustPoint(info.name),
+      {timeChange("anchorageLastRefresh", info.last_refresh),
+       timeChange("anchorageNextRefresh", info.next_refresh),
+       timeChange("anchorageLastSuccessfulRefresh", info.last_successful_refresh),
+       {Modification::Op::kReplace, "anchorageLastRefreshResult",
+        info.last_refresh_result.empty() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{info.last_refresh_result}}});
+}
+
 Result<void> ScopeClient::deleteAnchor(const model::TrustAnchor& anchor) {
   return session_.remove(layout_.anchor(anchor));
 }

@@ -78,6 +78,14 @@ class ScopeClient {
   /// Writes a trust point's attributes (creating the entry if needed).
   Result<void> putTrustPoint(const TrustPointInfo& info);
 
+  /// RFC 5011 refresher writes, each limited to what the refreshers group of the deployed access
+  /// rules may do (deploy/slapd/gen-config): add the entry of a new key (origin rfc5011, AddPend;
+  /// kConflict when it exists), change an existing anchor's state, state time and hold-down, and
+  /// write a trust point's refresh status (last, next and last successful refresh, last result).
+  Result<void> addAnchorEntry(const model::TrustAnchor& anchor);
+  Result<void> setAnchorState(const model::TrustAnchor& anchor);
+  Result<void> setRefreshStatus(const TrustPointInfo& info);
+
   /// Deletes one anchor; kNotFound when absent.
   Result<void> deleteAnchor(const model::TrustAnchor& anchor);
 

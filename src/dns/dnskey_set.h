@@ -25,9 +25,9 @@ struct SignatureCheck {
   model::Time inception{};
   model::Time expiration{};
   uint32_t original_ttl = 0;  ///< The RRSIG's Original TTL field (RFC 4034 §3.1.4).
-  bool valid = false;  ///< Verified with a key of the set, and inside its validity window.
-  int signer = -1;     ///< Index in DnskeySet::keys of the key it verified with; -1 if none.
-  std::string reason;  ///< Why it did not verify; empty when valid.
+  bool valid = false;         ///< Verified with a key of the set, and inside its validity window.
+  int signer = -1;            ///< Index in DnskeySet::keys of the key it verified with; -1 if none.
+  std::string reason;         ///< Why it did not verify; empty when valid.
 };
 
 /// A DNSKEY RRset and its signatures.

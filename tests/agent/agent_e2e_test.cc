@@ -9,116 +9,28 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
-#include <functional>
+#include <memory>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "agent_fleet.h"
 #include "directory/mapping.h"
 #include "directory/operations.h"
-#include "dns/client.h"
-#include "resolvers/harness.h"
-#include "support/process.h"
-#include "topology_env.h"
+#include "directory/session.h"
+#include "model/nta.h"
 #include "util/file.h"
 
 namespace anchorage::agenttest {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
-using testing::TopologyEnvironment;
-
-TopologyEnvironment& topo() {
-  return *TopologyEnvironment::instance();
-}
-
-bool eventually(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (steady_clock::now() < deadline) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return done();
-}
-
-// One DNS server: an Unbound and the agent that feeds it.
-struct Server {
-  std::string name;      // agent FQDN
-  int agent_number = 0;  // 1..3 in topology.env
-  std::string read_uri;  // the replica it reads
-  std::string dir;
-  std::unique_ptr<resolvertest::UnboundServer> unbound;
-  std::optional<testsupport::Process> agent;
-
-  std::string configPath() const { return dir + "/anchorage.yaml"; }
-  std::string logPath() const { return dir + "/agent.log"; }
-
-  std::string config(const resolvertest::TestNetwork& net, const std::string& read) const {
-    const auto w = unbound->writerSettings();
-    std::string control;
-    for (const auto& a : w.control_command) {
-      control += (control.empty() ? "" : ", ") + ("\"" + a + "\"");
-    }
-    return "server: " + name + "\n" +
-           "directory:\n"
-           "  read: [\"" +
-           read +
-           "\"]\n"
-           "  write: [\"" +
-           topo().var("PROVIDER1_URI") + "\", \"" + topo().var("PROVIDER2_URI") +
-           "\"]\n"
-           "  bind: { method: simple, dn: \"" +
-           topo().var("AGENT" + std::to_string(agent_number) + "_DN") + "\", password_file: " +
-           topo().var("AGENT" + std::to_string(agent_number) + "_PASSWORD_FILE") + " }\n" +
-           "  tls: { ca_file: " + topo().var("CA_CERT") + " }\n" +
-           "  timeouts: { network: 2s, operation: 5s, liveness: 4s }\n"
-           "  reconnect: { min_delay: 200ms, max_delay: 2s }\n"
-           "scopes: auto\n"
-           "state_dir: " +
-           dir +
-           "/state\n"
-           "debounce: 50ms\n"
-           "resolvers:\n"
-           "  - type: unbound\n"
-           "    anchor_file: " +
-           w.anchor_file + "\n" + "    nta_file: " + w.nta_file + "\n" + "    control_command: [" +
-           control + "]\n" + "    address: " + w.query_address + ":" +
-           std::to_string(w.query_port) + "\n" + "    probes: { \"" + net.corp().name.text() +
-           "\": \"" + net.corp().probe + "\", \"" + net.rsa().name.text() + "\": \"" +
-           net.rsa().probe + "\" }\n" +
-           "    timeout: 2s\n"
-           "    verify_timeout: 5s\n";
-  }
-
-  void startAgent() {
-    auto p = testsupport::Process::spawn(
-        {{ANCHORAGE_AGENT_PATH, "-c", configPath()}, logPath(), "", dir, {}});
-    ASSERT_TRUE(p) << p.error().toString();
-    agent.emplace(std::move(*p));
-  }
-
-  bool validates(const std::string& qname) const {
-    auto r = unbound->query(qname);
-    return r && r->rcode == dns::Rcode::kNoError && r->authentic_data;
-  }
-  bool answersInsecure(const std::string& qname) const {
-    auto r = unbound->query(qname);
-    return r && r->rcode == dns::Rcode::kNoError && !r->authentic_data;
-  }
-  std::string agentLog() const {
-    std::ifstream in(logPath());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-};
 
 class AgentE2eTest : public ::testing::Test {
  protected:
@@ -126,24 +38,12 @@ class AgentE2eTest : public ::testing::Test {
     auto net = resolvertest::TestNetwork::create();
     ASSERT_TRUE(net) << net.error().toString();
     net_ = std::move(*net);
-    const std::vector<std::tuple<std::string, int, std::string>> layout = {
-        {topo().var("AGENT2_NAME"), 2, topo().var("PROVIDER2_URI")},
-        {topo().var("AGENT3_NAME"), 3, topo().var("CONSUMER1_URI")},
-        {topo().var("AGENT1_NAME"), 1, topo().var("PROVIDER1_URI")},
-    };
-    for (const auto& [name, number, uri] : layout) {
-      auto s = std::make_unique<Server>();
-      s->name = name;
-      s->agent_number = number;
-      s->read_uri = uri;
-      s->dir = topo().dir() + "/" + name;
-      std::filesystem::create_directories(s->dir);
-      s->unbound = std::make_unique<resolvertest::UnboundServer>();
-      auto started = s->unbound->start(*net_);
-      ASSERT_TRUE(started) << started.error().toString();
-      std::ofstream(s->configPath()) << s->config(*net_, uri);
+    auto fleet = makeFleet(*net_);
+    ASSERT_TRUE(fleet) << fleet.error().toString();
+    servers_ = std::move(*fleet);
+    for (auto& s : servers_) {
+      s->writeConfig(*net_);
       s->startAgent();
-      servers_.push_back(std::move(s));
     }
     publisher_ = openPublisher();
   }
@@ -161,11 +61,7 @@ class AgentE2eTest : public ::testing::Test {
 
   void TearDown() override {
     if (HasFailure()) {
-      for (const auto& s : servers_) {
-        std::cerr << "---- " << s->name << " agent log (tail)\n";
-        const std::string log = s->agentLog();
-        std::cerr << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
-      }
+      printAgentLogs(servers_);
     }
   }
 
@@ -294,7 +190,7 @@ TEST_F(AgentE2eTest, GuardHoldsAMassRemovalUntilItIsConfirmed) {
 
 TEST_F(AgentE2eTest, SighupWithABrokenConfigurationKeepsTheAgentRunning) {
   Server& s = *servers_[2];
-  const std::string good = s.config(*net_, s.read_uri);
+  const std::string good = s.config(*net_);
   std::ofstream(s.configPath()) << "directory: [this is not a mapping\n";
   ASSERT_TRUE(s.agent->signal(SIGHUP));
   ASSERT_TRUE(eventually(
@@ -322,7 +218,7 @@ TEST_F(AgentE2eTest, SighupWithABrokenConfigurationKeepsTheAgentRunning) {
 TEST_F(AgentE2eTest, KillDashNineDuringAppliesLeavesWholeFilesAndConverges) {
   Server& s = *servers_[0];
   std::mt19937 rng(42);
-  const auto anchor_file = s.unbound->writerSettings().anchor_file;
+  const auto anchor_file = s.anchorFile();
   for (int round = 0; round < 5; ++round) {
     // Alternate the DNSKEY anchor in and out while the agent is killed at a random moment.
     if (round % 2 == 0) {
@@ -334,17 +230,13 @@ TEST_F(AgentE2eTest, KillDashNineDuringAppliesLeavesWholeFilesAndConverges) {
     ASSERT_TRUE(s.agent->signal(SIGKILL));
     (void)s.agent->wait(milliseconds(2000));
     // The file is the old or the new one, never a partial write: Unbound's checker accepts it.
-    auto check = testsupport::runCommand(
-        {"unbound-checkconf", s.unbound->directory() + "/unbound.conf"}, milliseconds(10000));
-    ASSERT_TRUE(check && check->status.success())
-        << "round " << round << ": " << (check ? check->output : check.error().toString());
+    ASSERT_TRUE(s.resolverFilesParse()) << "round " << round << ":\n" << fileText(anchor_file);
     s.startAgent();
   }
   // After the last round the DNSKEY anchor is published again (round 4): the agent converges.
   const auto expected_lines = [&] {
-    auto text = util::readFile(anchor_file, 1 << 20);
-    return text &&
-           text->find(net_->corp().dnskey.record.rdataText().substr(0, 20)) != std::string::npos;
+    return fileText(anchor_file).find(net_->corp().dnskey.record.rdataText().substr(0, 20)) !=
+           std::string::npos;
   };
   EXPECT_TRUE(eventually(expected_lines, milliseconds(20000)));
   EXPECT_TRUE(eventually([&] { return s.validates(net_->corp().probe); }, milliseconds(20000)));

@@ -431,5 +431,31 @@ TEST(AnchorctlOnlineTest, NegativeTrustAnchorsAddListAndRemove) {
   EXPECT_EQ(run(c + " nta remove broken.example. --scope forest").code, 66);
 }
 
+TEST(AnchorctlOnlineTest, RefreshMarksAutoUpdateTrustPointsDue) {
+  const std::string c = "-c " + publisherConfig();
+  auto s = publisherSession();
+  ASSERT_NE(s, nullptr);
+  const auto zone = model::DomainName::parse("due.example.").value();
+  ASSERT_EQ(run(c + " add due.example. --ds \"" + kCorpDs + "\" --scope domain").code, 0);
+  const auto off = run(c + " refresh due.example. --scope domain");
+  EXPECT_EQ(off.code, 65) << off.out;
+  EXPECT_NE(off.out.find("autoupdate"), std::string::npos) << off.out;
+  EXPECT_EQ(run(c + " refresh --scope domain").code, 66);
+  ASSERT_EQ(run(c + " autoupdate due.example. on --scope domain").code, 0);
+  auto tp = publisherScope(*s, "DOMAIN_SUFFIX").readTrustPoint(zone).value();
+  tp.first.next_refresh = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now() + std::chrono::hours(5));
+  ASSERT_TRUE(publisherScope(*s, "DOMAIN_SUFFIX").putTrustPoint(tp.first));
+  const auto asked = run(c + " refresh due.example. --scope domain");
+  ASSERT_EQ(asked.code, 0) << asked.out;
+  auto after = publisherScope(*s, "DOMAIN_SUFFIX").readTrustPoint(zone).value();
+  ASSERT_TRUE(after.first.next_refresh);
+  EXPECT_LE(*after.first.next_refresh, std::chrono::system_clock::now());
+  EXPECT_TRUE(after.first.auto_update);
+  EXPECT_EQ(run(c + " refresh --scope domain").code, 0);
+  EXPECT_EQ(run(c + " refresh nowhere.example. --scope domain").code, 66);
+  EXPECT_EQ(run(c + " remove due.example. --force --scope domain").code, 0);
+}
+
 }  // namespace
 }  // namespace anchorage::directory

@@ -4,8 +4,11 @@
 
 #include "resolvers/harness.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -92,9 +95,11 @@ Result<model::DnskeyRdata> readKeyFile(const std::string& path) {
   return model::parseDnskeyRdata(rdata);
 }
 
-std::string zoneText(std::string_view zone, int host_base) {
+std::string zoneText(std::string_view zone, int host_base, uint32_t ttl = 3600,
+                     uint32_t serial = 1) {
   const std::string z(zone);
-  return "$ORIGIN " + z + "\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 3600 900 604800 300\n" +
+  return "$ORIGIN " + z + "\n$TTL " + std::to_string(ttl) + "\n@ IN SOA ns1 hostmaster " +
+         std::to_string(serial) + " 3600 900 604800 " + std::to_string(std::min(ttl, 300u)) + "\n" +
          "@ IN NS ns1\nns1 IN A 127.0.0.2\nwww IN A 192.0.2." + std::to_string(host_base) +
          "\nwww.lab IN A 192.0.2." + std::to_string(host_base + 1) + "\n";
 }
@@ -214,7 +219,82 @@ Result<SignedZone> TestNetwork::signZone(std::string_view zone, bool rsa_nsec3) 
   out.probe = "www." + z;
   out.lab_probe = "www.lab." + z;
   out.ds_line = std::string(util::trim(*ds_line));
+  out.ksk_key = ksk_base;
+  out.zsk_key = zsk_base;
   return out;
+}
+
+Result<std::string> TestNetwork::makeKey(std::string_view zone, bool ksk) {
+  std::vector<std::string> argv = {"ldns-keygen", "-r", "/dev/urandom", "-a", "ECDSAP256SHA256"};
+  if (ksk) {
+    argv.push_back("-k");
+  }
+  argv.emplace_back(zone);
+  auto made = runIn(dir_->path(), argv);
+  if (!made) {
+    return fail(made.error());
+  }
+  return lastLine(*made);
+}
+
+Result<void> TestNetwork::revokeKey(const std::string& base) {
+  auto r = runIn(dir_->path(), {"ldns-revoke", base + ".key"});
+  if (!r) {
+    return fail(r.error());
+  }
+  return ok();
+}
+
+Result<model::DnskeyRdata> TestNetwork::keyOf(const std::string& base) const {
+  return readKeyFile(dir_->path() + "/" + base + ".key");
+}
+
+Result<void> TestNetwork::resignZone(std::string_view zone, const std::vector<std::string>& keys,
+                                     uint32_t ttl) {
+  const std::string& dir = dir_->path();
+  const std::string z(zone);
+  // The zone files of create() carry serial 1.
+  auto [it, inserted] = serials_.emplace(z, 1);
+  const uint32_t serial = ++it->second;
+  if (auto w = writeText(dir + "/" + z + "zone", zoneText(zone, 10, ttl, serial)); !w) {
+    return fail(w.error());
+  }
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::string> sign = {"ldns-signzone",
+                                   "-i",
+                                   utcStamp(now - std::chrono::hours(1)),
+                                   "-e",
+                                   utcStamp(now + std::chrono::hours(24 * 30)),
+                                   "-f",
+                                   z + "zone.signed.new",
+                                   z + "zone"};
+  sign.insert(sign.end(), keys.begin(), keys.end());
+  if (auto s = runIn(dir, sign); !s) {
+    return fail(s.error());
+  }
+  // nsd reads a zone file again when its mtime changed; a rename makes the change whole.
+  if (std::rename((dir + "/" + z + "zone.signed.new").c_str(),
+                  (dir + "/" + z + "zone.signed").c_str()) != 0) {
+    return fail(ErrorCode::kIo, "Signed zone cannot be renamed", {{"zone", z}});
+  }
+  ::kill(nsd_->pid(), SIGHUP);
+  const bool served = testsupport::waitUntil(
+      [&] {
+        dns::QueryOptions q;
+        q.address = kNsdAddress;
+        q.port = nsdPort();
+        q.timeout = milliseconds(300);
+        auto r = dns::query(z, dns::kTypeSoa, q);
+        return r && !r->answer.empty() &&
+               r->answer.front().rdata_text.find(" " + std::to_string(serial) + " ") !=
+                   std::string::npos;
+      },
+      kStartTimeout, milliseconds(50));
+  if (!served) {
+    return fail(ErrorCode::kUnavailable, "nsd did not load the re-signed zone",
+                {{"zone", z}, {"log", slurp(dir + "/nsd.log")}});
+  }
+  return ok();
 }
 
 Result<void> TestNetwork::startNsd() {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,8 @@ struct SignedZone {
   std::string probe;            ///< "www.<zone>": has an A record.
   std::string lab_probe;        ///< "www.lab.<zone>": A record below lab.<zone>.
   std::string ds_line;          ///< What ldns-key2ds printed for the KSK.
+  std::string ksk_key;          ///< Base name of the KSK's key files in the network directory.
+  std::string zsk_key;          ///< Base name of the ZSK's key files.
 };
 
 /// The signed zones and the nsd that serves them.
@@ -61,6 +64,20 @@ class TestNetwork {
   /// Whether nsd is still running.
   bool nsdRunning() const { return nsd_ && nsd_->running(); }
 
+  // Key rollovers (RFC 5011 tests): keys are files in the network directory named by their base
+  // name, as ldns-keygen makes them.
+
+  /// Makes a key for `zone` (a KSK, flags 257, when `ksk`), algorithm 13; returns its base name.
+  Result<std::string> makeKey(std::string_view zone, bool ksk);
+  /// Sets the REVOKE bit in key file `base` (ldns-revoke); later signings publish it revoked.
+  Result<void> revokeKey(const std::string& base);
+  /// The DNSKEY in key file `base` as it stands.
+  Result<model::DnskeyRdata> keyOf(const std::string& base) const;
+  /// Re-signs `zone` with exactly `keys` (each published and signing), every record with TTL
+  /// `ttl`, and a higher SOA serial; returns once nsd serves that serial.
+  Result<void> resignZone(std::string_view zone, const std::vector<std::string>& keys,
+                          uint32_t ttl);
+
  private:
   TestNetwork() = default;
   Result<SignedZone> signZone(std::string_view zone, bool rsa_nsec3);
@@ -72,6 +89,7 @@ class TestNetwork {
   std::optional<testsupport::Process> nsd_;
   SignedZone corp_;
   SignedZone rsa_;
+  std::map<std::string, uint32_t> serials_;
 };
 
 /// A resolver under test: config in its own temporary directory, started in the foreground as a
