@@ -93,6 +93,23 @@ Result<AppliedSet> loadApplied(const std::string& path) {
   return set;
 }
 
+// True when an entry added or modified in `changes` is content for the resolvers. Status entries
+// and leases change after every apply anywhere, this agent's own included: they must neither
+// restart the debounce nor cost a whole decision (seconds at 100,000 anchors).
+bool carriesContent(const directory::ScopeSync& sync, const directory::SyncChanges& changes) {
+  for (const auto& uuid : changes.upserted_uuids) {
+    const auto it = sync.state().entries.find(uuid);
+    if (it == sync.state().entries.end()) {
+      return true;
+    }
+    const auto kind = directory::classify(it->second);
+    if (kind != directory::EntryKind::kAgentStatus && kind != directory::EntryKind::kLease) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string scopeLabel(const std::string& base) {
   // "dc=ForestDnsZones,dc=example,dc=com" -> "forestdnszones"
   auto rdns = directory::splitDn(base);
@@ -308,12 +325,15 @@ bool Agent::pollScopes(milliseconds wait) {
       st->sync = std::make_unique<directory::ScopeSync>(session, sync, std::move(saved),
                                                         util::Logger(sink_, "sync"));
     }
-    const auto changes =
-        st->sync->poll(std::max(milliseconds(1), wait / static_cast<int>(scopes_.size())));
+    // Once one scope has news the others are only drained: the debounce runs from the arrival of
+    // the change, not from the end of every other scope's share of the slice.
+    const auto share = changed ? milliseconds(0)
+                               : std::max(milliseconds(1), wait / static_cast<int>(scopes_.size()));
+    const auto changes = st->sync->poll(share);
     if (changes.refresh_done) {
       st->have_content = true;
     }
-    if (changes.changed() || changes.refresh_done) {
+    if (changes.refresh_done || changes.deleted > 0 || carriesContent(*st->sync, changes)) {
       changed = true;
     }
     if (changes.changed() || changes.cookie_moved) {
@@ -323,7 +343,6 @@ bool Agent::pollScopes(milliseconds wait) {
     metrics_->setSyncPhase(st->label, static_cast<int>(status.phase));
     metrics_->setReconnects(st->label, status.connects);
   }
-  saveScopes(false);
   return changed;
 }
 
@@ -612,7 +631,15 @@ RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
       saveScopes(true);
       return RunExit::kReload;
     }
-    if (pollScopes(kPollSlice)) {
+    // While a change waits out the debounce, wake when the quiet time ends, not at the end of
+    // the next slice.
+    auto wait = kPollSlice;
+    if (dirty && haveContent()) {
+      wait =
+          std::clamp(std::chrono::ceil<milliseconds>(last_change + debounce - steady_clock::now()),
+                     milliseconds(0), kPollSlice);
+    }
+    if (pollScopes(wait)) {
       dirty = true;
       last_change = steady_clock::now();
     }
@@ -641,6 +668,11 @@ RunExit Agent::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
         notify("READY=1");
         ready_sent_ = true;
       }
+    }
+    // The mirror is saved only while no change waits: at 100,000 anchors a save takes seconds,
+    // and it must not stand between a change and the resolvers.
+    if (!dirty) {
+      saveScopes(false);
     }
     if (unwritten_status_ && steady_clock::now() >= status_retry_at_) {
       pushStatus();

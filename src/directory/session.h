@@ -62,6 +62,19 @@ struct Modification {
 /// Search scope.
 enum class Scope { kBase, kOneLevel, kSubtree };
 
+/// An LDAP control (RFC 4511 §4.1.11): its OID, its BER-encoded value, and criticality.
+struct Control {
+  std::string oid;
+  std::string value;
+  bool critical = false;
+};
+
+/// Entries and the response controls of a search.
+struct ControlledResult {
+  std::vector<Entry> entries;
+  std::vector<Control> controls;
+};
+
 /// A bound connection. Not thread-safe; one per thread.
 class Session {
  public:
@@ -80,6 +93,13 @@ class Session {
   /// Searches; `attributes` empty means all user attributes. kNotFound when `base` is absent.
   Result<std::vector<Entry>> search(const std::string& base, Scope scope, const std::string& filter,
                                     const std::vector<std::string>& attributes = {});
+
+  /// Searches with request controls (e.g. AD's DirSync or SD flags) and returns the response
+  /// controls of the search result as well. Errors as search().
+  Result<ControlledResult> searchWithControls(const std::string& base, Scope scope,
+                                              const std::string& filter,
+                                              const std::vector<std::string>& attributes,
+                                              const std::vector<Control>& controls);
 
   /// Reads one entry; kNotFound when absent.
   Result<Entry> read(const std::string& dn, const std::vector<std::string>& attributes = {});

@@ -456,6 +456,7 @@ void ScopeSync::handleEntry(void* raw, SyncChanges& changes) {
       seen_.insert(id);
       state_.entries[id] = std::move(e);
       ++changes.upserted;
+      changes.upserted_uuids.push_back(id);
       break;
     }
     case LDAP_SYNC_DELETE:

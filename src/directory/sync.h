@@ -63,11 +63,12 @@ const char* syncPhaseName(SyncPhase phase);
 
 /// What one poll() changed and saw.
 struct SyncChanges {
-  size_t upserted = 0;        ///< Entries added or modified in the mirror.
-  size_t deleted = 0;         ///< Entries removed from the mirror.
-  size_t received = 0;        ///< Sync messages processed.
-  bool refresh_done = false;  ///< A refresh phase completed during this poll.
-  bool cookie_moved = false;  ///< The cookie advanced (the state should be saved).
+  size_t upserted = 0;                      ///< Entries added or modified in the mirror.
+  std::vector<std::string> upserted_uuids;  ///< Their entryUUIDs, in arrival order.
+  size_t deleted = 0;                       ///< Entries removed from the mirror.
+  size_t received = 0;                      ///< Sync messages processed.
+  bool refresh_done = false;                ///< A refresh phase completed during this poll.
+  bool cookie_moved = false;                ///< The cookie advanced (the state should be saved).
 
   bool changed() const { return upserted > 0 || deleted > 0; }
 };

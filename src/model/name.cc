@@ -6,6 +6,7 @@
 #include "model/name.h"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include <ldns/ldns.h>
@@ -196,27 +197,35 @@ DomainName DomainName::parent() const {
 
 std::strong_ordering DomainName::operator<=>(const DomainName& other) const {
   // RFC 4034 §6.1: compare label by label from the right, each label as octets (already lower).
-  auto labels = [](const std::vector<uint8_t>& w) {
-    std::vector<std::pair<size_t, size_t>> out;
+  // Called for every map, set and sort step over names: the label offsets live on the stack (a
+  // name of at most 255 octets has at most 127 labels).
+  if (wire_ == other.wire_) {
+    return std::strong_ordering::equal;
+  }
+  using Offsets = std::array<uint8_t, 128>;
+  auto labels = [](const std::vector<uint8_t>& w, Offsets& out) {
+    size_t n = 0;
     for (size_t pos = 0; w[pos] != 0; pos += w[pos] + 1) {
-      out.emplace_back(pos + 1, w[pos]);
+      out[n++] = static_cast<uint8_t>(pos);
     }
-    return out;
+    return n;
   };
-  const auto a = labels(wire_);
-  const auto b = labels(other.wire_);
-  auto ia = a.rbegin();
-  auto ib = b.rbegin();
-  for (; ia != a.rend() && ib != b.rend(); ++ia, ++ib) {
-    const auto* pa = wire_.data() + ia->first;
-    const auto* pb = other.wire_.data() + ib->first;
+  Offsets a;
+  Offsets b;
+  size_t ia = labels(wire_, a);
+  size_t ib = labels(other.wire_, b);
+  const size_t na = ia;
+  const size_t nb = ib;
+  while (ia > 0 && ib > 0) {
+    const auto* pa = wire_.data() + a[--ia];
+    const auto* pb = other.wire_.data() + b[--ib];
     const auto cmp =
-        std::lexicographical_compare_three_way(pa, pa + ia->second, pb, pb + ib->second);
+        std::lexicographical_compare_three_way(pa + 1, pa + 1 + *pa, pb + 1, pb + 1 + *pb);
     if (cmp != 0) {
       return cmp;
     }
   }
-  return a.size() <=> b.size();
+  return na <=> nb;
 }
 
 }  // namespace anchorage::model
