@@ -22,8 +22,8 @@ packages=(
   # DNS: authoritative server, resolvers, tools, root anchor data
   nsd unbound bind9 bind9-utils bind9-dnsutils knot-resolver pdns-recursor ldnsutils
   dns-root-data
-  # test helpers
-  openssl procps iproute2 python3
+  # test helpers (groff-base: the man.lint test renders the manual pages)
+  openssl procps iproute2 python3 groff-base
 )
 
 if [ "$(id -u)" -ne 0 ]; then

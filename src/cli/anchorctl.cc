@@ -26,7 +26,8 @@ constexpr const char* kDescription =
     "anchorctl manages DNSSEC trust anchors distributed through the directory.\n"
     "Offline commands (verify, convert, ds) work on files; the others act on the directory\n"
     "named by the configuration file. Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing\n"
-    "input, 69 unavailable, 70 internal, 74 I/O, 77 permission, 78 configuration.";
+    "input, 69 unavailable, 70 internal, 74 I/O, 75 not yet converged or in conflict,\n"
+    "77 permission, 78 configuration.";
 
 struct Options {
   std::string output = "text";

@@ -571,7 +571,8 @@ int runStatus(const Context& ctx, const StatusOptions& o) {
   if (o.wait) {
     auto d = config::parseDuration(*o.wait);
     if (!d) {
-      return ctx.report(std::move(d.error()).with("option", "--wait"));
+      return ctx.report(
+          Error(ErrorCode::kUsage, d.error().message, {{"option", "--wait"}, {"value", *o.wait}}));
     }
     wait = *d;
   }

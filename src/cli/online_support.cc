@@ -151,6 +151,8 @@ const char* outcomeName(directory::PublishOutcome o) {
       return "replaced";
     case directory::PublishOutcome::kUnchanged:
       return "unchanged";
+    case directory::PublishOutcome::kRevokedKept:
+      return "kept revoked";
   }
   return "unchanged";
 }
@@ -165,6 +167,11 @@ int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnch
     if (!r) {
       return ctx.report(r.error());
     }
+    if (*r == directory::PublishOutcome::kRevokedKept) {
+      ctx.err << "anchorctl: warning: " << a.record.owner.text() << " key tag " << a.record.keyTag()
+              << " was revoked by its owner; it stays untrusted (remove it first to publish it "
+                 "again)\n";
+    }
     if (ctx.output == OutputMode::kJson) {
       out.push_back({{"owner", a.record.owner.text()},
                      {"id", a.id()},
@@ -172,8 +179,11 @@ int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnch
                      {"scope", t.base}});
     } else {
       ctx.out << outcomeName(*r) << " " << a.record.owner.text() << " "
-              << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag() << " ("
-              << model::keyStateName(a.state) << ") in " << t.base << "\n";
+              << model::recordTypeName(a.record.type()) << " key tag " << a.record.keyTag();
+      if (*r != directory::PublishOutcome::kRevokedKept) {
+        ctx.out << " (" << model::keyStateName(a.state) << ")";
+      }
+      ctx.out << " in " << t.base << "\n";
     }
   }
   if (ctx.output == OutputMode::kJson) {

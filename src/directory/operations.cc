@@ -160,6 +160,12 @@ Result<PublishOutcome> ScopeClient::publishAnchor(const model::TrustAnchor& anch
     return fail(current.error());
   }
   if (auto existing = anchorFromEntry(*current)) {
+    const bool revoked = existing->state == model::KeyState::kRevoked ||
+                         existing->state == model::KeyState::kRemoved;
+    if (revoked && anchor.state != model::KeyState::kRevoked &&
+        anchor.state != model::KeyState::kRemoved) {
+      return PublishOutcome::kRevokedKept;
+    }
     const bool same = existing->state == anchor.state && existing->origin == anchor.origin &&
                       existing->record.ttl == anchor.record.ttl &&
                       existing->valid_from == anchor.valid_from &&

@@ -21,8 +21,9 @@
 
 namespace anchorage::directory {
 
-/// What publishAnchor() did.
-enum class PublishOutcome { kAdded, kReplaced, kUnchanged };
+/// What publishAnchor() did. kRevokedKept: the directory holds the key as Revoked or Removed
+/// (its owner revoked it, RFC 5011 §2.1) and publishing it again does not make it trusted.
+enum class PublishOutcome { kAdded, kReplaced, kUnchanged, kRevokedKept };
 
 /// What an agent reports after an apply (the anchorageAgentStatus entry).
 struct AgentStatus {
@@ -72,7 +73,8 @@ class ScopeClient {
 
   /// Creates the trust point entry if needed (with `auto_update`), then adds the anchor or, when
   /// an entry with its id exists, replaces its attributes. Publishing the same anchor twice is
-  /// one entry.
+  /// one entry. An existing Revoked or Removed entry is left as it is when `anchor` would make it
+  /// trusted again (kRevokedKept): a revoked key comes back only by deleting it first.
   Result<PublishOutcome> publishAnchor(const model::TrustAnchor& anchor);
 
   /// Writes a trust point's attributes (creating the entry if needed).

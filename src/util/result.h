@@ -24,7 +24,7 @@ enum class ErrorCode {
   kUnsupported,   ///< Understood but not supported, e.g. GOST digests (65).
   kUsage,         ///< Wrong command-line use (64).
   kConfig,        ///< Bad configuration (78).
-  kNotFound,      ///< A file, entry or name does not exist (66 for files, 65 otherwise).
+  kNotFound,      ///< A file, entry or name does not exist (66).
   kIo,            ///< Reading or writing a file failed (74).
   kUnavailable,   ///< A server could not be reached (69).
   kPermission,    ///< Access denied (77).

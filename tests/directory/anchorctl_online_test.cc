@@ -457,5 +457,29 @@ TEST(AnchorctlOnlineTest, RefreshMarksAutoUpdateTrustPointsDue) {
   EXPECT_EQ(run(c + " remove due.example. --force --scope domain").code, 0);
 }
 
+TEST(AnchorctlOnlineTest, ARevokedKeyIsNotTrustedAgainByPublishingIt) {
+  const std::string c = "-c " + publisherConfig();
+  auto s = publisherSession();
+  ASSERT_NE(s, nullptr);
+  auto scope = publisherScope(*s, "FOREST_SUFFIX");
+  model::TrustAnchor revoked;
+  revoked.record = {model::DomainName::parse("revoked.example.").value(), 3600,
+                    model::parseDsRdata(kCorpDs).value()};
+  revoked.state = model::KeyState::kRevoked;
+  ASSERT_TRUE(scope.publishAnchor(revoked));
+  const auto again = run(c + " add revoked.example. --ds \"" + kCorpDs + "\" --scope forest");
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("kept revoked"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("stays untrusted"), std::string::npos) << again.out;
+  auto tp = scope.readTrustPoint(revoked.record.owner);
+  ASSERT_TRUE(tp);
+  ASSERT_EQ(tp->second.size(), 1u);
+  EXPECT_EQ(tp->second.front().state, model::KeyState::kRevoked);
+  const auto wait = run(c + " status --wait soon --scope forest");
+  EXPECT_EQ(wait.code, 64) << wait.out;
+  EXPECT_EQ(run(c + " remove revoked.example. --force --scope forest").code, 0);
+  EXPECT_EQ(run(c + " remove revoked.example. --force --scope forest").code, 0);
+}
+
 }  // namespace
 }  // namespace anchorage::directory
