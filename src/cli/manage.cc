@@ -410,7 +410,11 @@ int runNtaRemove(const Context& ctx, const NtaOptions& o) {
   if (auto d = ScopeClient(*t->session, ScopeLayout(t->base)).deleteNta(*name); !d) {
     return ctx.report(std::move(d.error()).with("nta", name->text()).with("scope", t->base));
   }
-  ctx.out << "validation back on below " << name->text() << " in " << t->base << "\n";
+  if (ctx.output == OutputMode::kJson) {
+    ctx.out << nlohmann::json{{"nta_removed", name->text()}, {"scope", t->base}}.dump(2) << "\n";
+  } else {
+    ctx.out << "validation back on below " << name->text() << " in " << t->base << "\n";
+  }
   return EX_OK;
 }
 

@@ -235,7 +235,12 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
     if (auto r = scope.deleteTrustPoint(*zone); !r) {
       return ctx.report(r.error());
     }
-    ctx.out << "removed trust point " << zone->text() << " from " << t->base << "\n";
+    if (ctx.output == OutputMode::kJson) {
+      ctx.out << nlohmann::json{{"removed_trust_point", zone->text()}, {"scope", t->base}}.dump(2)
+              << "\n";
+    } else {
+      ctx.out << "removed trust point " << zone->text() << " from " << t->base << "\n";
+    }
     return EX_OK;
   }
   std::vector<model::TrustAnchor> chosen;
@@ -273,6 +278,21 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
     if (auto r = scope.deleteAnchor(a); !r) {
       return ctx.report(r.error());
     }
+  }
+  if (ctx.output == OutputMode::kJson) {
+    nlohmann::json removed = nlohmann::json::array();
+    for (const auto& a : chosen) {
+      removed.push_back({{"owner", a.record.owner.text()},
+                         {"id", a.id()},
+                         {"type", std::string(model::recordTypeName(a.record.type()))},
+                         {"key_tag", a.record.keyTag()}});
+    }
+    ctx.out << nlohmann::json{{"scope", t->base},
+                              {"removed", removed},
+                              {"removal_confirmed_until", timeText(confirmed_until)}}
+                   .dump(2)
+            << "\n";
+    return EX_OK;
   }
   for (const auto& a : chosen) {
     ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())

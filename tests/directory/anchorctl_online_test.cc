@@ -384,9 +384,11 @@ TEST(AnchorctlOnlineTest, AutoUpdateAndDistributionFlags) {
   EXPECT_EQ(run(c + " autoupdate nowhere.example. on --scope domain").code, 66);
   EXPECT_EQ(snapshot(), before);
 
-  for (const char* scope : {"forest", "domain"}) {
-    EXPECT_EQ(run(c + " remove flags.example. --force --scope " + scope).code, 0);
-  }
+  const auto json = run(c + " --output json remove flags.example. --force --scope forest");
+  EXPECT_EQ(json.code, 0) << json.out;
+  EXPECT_NE(json.out.find("\"key_tag\": 17212"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("removal_confirmed_until\": \"-\""), std::string::npos) << json.out;
+  EXPECT_EQ(run(c + " remove flags.example. --force --scope domain").code, 0);
 }
 
 TEST(AnchorctlOnlineTest, NegativeTrustAnchorsAddListAndRemove) {
@@ -426,7 +428,10 @@ TEST(AnchorctlOnlineTest, NegativeTrustAnchorsAddListAndRemove) {
   auto unchanged = publisherScope(*s, "FOREST_SUFFIX").read();
   EXPECT_EQ(unchanged->ntas.size(), 1u);
 
-  ASSERT_EQ(run(c + " nta remove broken.example. --scope forest").code, 0);
+  const auto removed = run(c + " --output json nta remove broken.example. --scope forest");
+  ASSERT_EQ(removed.code, 0) << removed.out;
+  EXPECT_NE(removed.out.find("\"nta_removed\": \"broken.example.\""), std::string::npos)
+      << removed.out;
   EXPECT_TRUE(publisherScope(*s, "FOREST_SUFFIX").read()->ntas.empty());
   EXPECT_EQ(run(c + " nta remove broken.example. --scope forest").code, 66);
 }
