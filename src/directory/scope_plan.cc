@@ -474,8 +474,10 @@ Result<ScopeDefinition> makeDefinition(const std::string& name, const std::strin
       return fail(pair.error());
     }
     const auto& [server, uri] = *pair;
+    // A named copy: clang 14 does not let a lambda capture a structured binding.
+    const std::string wanted = lower(server);
     auto it = std::find_if(d.servers.begin(), d.servers.end(),
-                           [&](const ScopeServer& s) { return lower(s.name) == lower(server); });
+                           [&](const ScopeServer& s) { return lower(s.name) == wanted; });
     if (it == d.servers.end()) {
       return invalid("A provider must be one of the --servers", {{"server", server}});
     }
