@@ -4,8 +4,8 @@
 # Installs every Debian 12 package that building, running and testing Anchorage need.
 # Idempotent: packages already present are left alone. Runs as root on a fresh machine.
 # While packages install, /usr/sbin/policy-rc.d exits 101 so that postinst scripts start no
-# system daemon (slapd, nsd, unbound, named, kresd, pdns_recursor would otherwise take the
-# standard ports); the file is removed afterwards if this script created it.
+# system daemon (slapd, nsd, unbound, named, kresd, pdns_recursor, smbd, nmbd would otherwise take
+# the standard ports); the file is removed afterwards if this script created it.
 set -euo pipefail
 
 packages=(
@@ -19,6 +19,10 @@ packages=(
   slapd ldap-utils
   # Kerberos: a real KDC for the GSSAPI bind test
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
+  # Samba AD DC for the Active Directory tests (tests/samba): the daemon and samba-tool, the DC's
+  # ldb modules, the provisioning data, the VFS modules provisioning sets sysvol ACLs with, and
+  # nss_wrapper for name resolution without /etc/hosts
+  samba samba-dsdb-modules samba-ad-provision samba-vfs-modules libnss-wrapper
   # DNS: authoritative server, resolvers, tools, root anchor data
   nsd unbound bind9 bind9-utils bind9-dnsutils knot-resolver pdns-recursor ldnsutils
   dns-root-data
