@@ -405,6 +405,9 @@ Result<void> Agent::apply(bool force) {
   }
   const Decision decision = decide(
       inputs, applied_, {config_.guard.max_removal_share, config_.guard.allow_mass_removal}, now());
+  // Kept for the RFC 5011 refresher, which needs the same content: mapping every entry again
+  // costs seconds at 100,000 anchors.
+  scope_contents_ = std::move(inputs);
   metrics_->setQuarantined(decision.quarantined.size());
   metrics_->setGuardHeld(decision.held);
   for (const auto& q : decision.quarantined) {
@@ -523,15 +526,14 @@ void Agent::refreshTrustPoints(bool changed) {
   next_refresh_step_ = model::Time::max();
   bool failed = false;
   for (const auto& st : scopes_) {
-    if (!st->sync) {
+    // The content of the last apply: every change to the mirror leads to an apply first, and the
+    // refresher reads each trust point it refreshes from the provider anyway.
+    const auto input = std::find_if(scope_contents_.begin(), scope_contents_.end(),
+                                    [&](const ScopeInput& in) { return in.scope == st->base; });
+    if (input == scope_contents_.end()) {
       continue;
     }
-    std::vector<const directory::Entry*> entries;
-    for (const auto& [uuid, e] : st->sync->state().entries) {
-      entries.push_back(&e);
-    }
-    const auto step =
-        refresher_->step(*session, st->base, directory::readScopeContent(entries), at);
+    const auto step = refresher_->step(*session, st->base, input->content, at);
     next_refresh_step_ = std::min(next_refresh_step_, step.next_step);
     metrics_->setRefresher(st->label, step.leader);
     metrics_->setKeyStates(st->label, step.states);

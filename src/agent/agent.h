@@ -111,8 +111,9 @@ class Agent {
   std::chrono::steady_clock::time_point status_retry_at_{};
   std::chrono::milliseconds status_retry_delay_{0};
   ChangeMark newest_change_;  ///< Newest change already applied or already seen as no change.
-  std::unique_ptr<Refresher> refresher_;  ///< Null when rfc5011.enabled is false.
-  model::Time next_refresh_step_{};       ///< When the refresher has something to do next.
+  std::vector<ScopeInput> scope_contents_;  ///< Each scope's content at the last apply.
+  std::unique_ptr<Refresher> refresher_;    ///< Null when rfc5011.enabled is false.
+  model::Time next_refresh_step_{};         ///< When the refresher has something to do next.
   std::unique_ptr<directory::Session> write_session_;
 };
 
