@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "directory/ad_reader.h"
 #include "directory/mapping.h"
 #include "directory/operations.h"
 #include "formats/format.h"
@@ -124,13 +125,59 @@ std::string stateFileFor(const std::string& dir, const std::string& base) {
   return dir + "/scope-" + util::encodeHex({hash.begin(), hash.begin() + 6}, false) + ".json";
 }
 
+// A fingerprint of an AD zone snapshot, to tell whether a new read changed anything.
+std::string snapshotKey(const directory::AdSnapshot& snapshot) {
+  std::vector<std::string> parts;
+  for (const auto& e : snapshot.entries) {
+    std::string part = util::toLower(e.dn);
+    for (const auto& [name, values] : e.attributes) {
+      part += "\n" + util::toLower(name);
+      for (const auto& v : values) {
+        part += "\t" + util::encodeHex({v.begin(), v.end()}, false);
+      }
+    }
+    parts.push_back(std::move(part));
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string all;
+  for (const auto& sid : snapshot.owners.trusted_sids) {
+    all += sid + ",";
+  }
+  for (const auto& p : parts) {
+    all += "\n\n" + p;
+  }
+  return all;
+}
+
 }  // namespace
+
+/// An AD scope (config type ad): the TrustAnchors zone of a partition, read whole and watched with
+/// DirSync polls (directory/ad_reader.h).
+struct Agent::AdScopeWatch {
+  std::unique_ptr<directory::Session> session;
+  std::optional<directory::AdOwnerPolicy> policy;  ///< Configured, or read from the forest.
+  directory::AdSnapshot snapshot;
+  std::string snapshot_key;
+  std::string cookie;
+  directory::ScopeContent content;
+  bool loaded = false;  ///< The state file was looked at.
+  bool read = false;    ///< The zone was read from the directory in this run.
+  steady_clock::time_point next_poll{};
+  steady_clock::time_point next_reconcile{};
+  milliseconds retry_delay{0};
+  uint64_t connects = 0;
+};
 
 struct Agent::ScopeState {
   std::string base;
   std::string label;
   std::string state_file;
-  std::unique_ptr<directory::ScopeSync> sync;
+  config::ScopeConfig config;  ///< Type and AD settings; defaults for discovered scopes.
+  std::unique_ptr<directory::ScopeSync> sync;  ///< Anchorage scopes.
+  std::unique_ptr<AdScopeWatch> ad;            ///< AD scopes.
+  bool isAd() const { return config.type == config::ScopeType::kActiveDirectory; }
+  /// Read from the directory in this run (not only loaded from the state file).
+  bool refreshed() const { return isAd() ? ad && ad->read : sync && sync->everRefreshed(); }
   bool have_content = false;  ///< Loaded from disk with entries, or refreshed in this run.
   bool unsaved = false;
   steady_clock::time_point last_save{};
@@ -256,6 +303,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const config::Config& config,
       auto st = std::make_unique<ScopeState>();
       st->base = s.base;
       st->label = s.name;
+      st->config = s;
       agent->scopes_.push_back(std::move(st));
     }
     agent->scopes_known_ = true;
@@ -305,6 +353,18 @@ bool Agent::pollScopes(milliseconds wait) {
   }
   const auto session = sessionSettings(config_.directory, config_.directory.read);
   for (auto& st : scopes_) {
+    if (st->isAd()) {
+      const auto share = changed
+                             ? milliseconds(0)
+                             : std::max(milliseconds(1), wait / static_cast<int>(scopes_.size()));
+      const auto until = steady_clock::now() + share;
+      changed = pollAdScope(*st) || changed;
+      // DirSync is a poll: sleep out this scope's share of the slice, but not past the next poll.
+      if (!changed) {
+        std::this_thread::sleep_until(std::min(until, st->ad->next_poll));
+      }
+      continue;
+    }
     if (!st->sync) {
       directory::SyncState saved;
       if (auto loaded = directory::loadSyncState(st->state_file)) {
@@ -346,8 +406,122 @@ bool Agent::pollScopes(milliseconds wait) {
   return changed;
 }
 
+bool Agent::pollAdScope(ScopeState& st) {
+  if (!st.ad) {
+    st.ad = std::make_unique<AdScopeWatch>();
+  }
+  auto& ad = *st.ad;
+  const directory::AdLayout layout(st.base);
+  bool changed = false;
+  if (!ad.loaded) {
+    ad.loaded = true;
+    if (auto loaded = directory::loadSyncState(st.state_file)) {
+      std::tie(ad.snapshot, ad.cookie) = directory::fromSyncState(*loaded);
+      ad.snapshot_key = snapshotKey(ad.snapshot);
+      ad.content = ad.snapshot.content(layout);
+      st.have_content = true;
+      changed = true;
+    } else if (loaded.error().code != ErrorCode::kNotFound) {
+      log_.warning("Sync state ignored",
+                   {{"scope", st.base}, {"error", loaded.error().toString()}});
+    }
+  }
+  const auto started = steady_clock::now();
+  if (started < ad.next_poll) {
+    return changed;
+  }
+  auto failed = [&](const Error& e, const char* what) {
+    log_.warning(what, {{"scope", st.base}, {"error", e.toString()}});
+    ad.session.reset();
+    ad.retry_delay =
+        std::clamp(ad.retry_delay * 2,
+                   std::chrono::duration_cast<milliseconds>(config_.directory.reconnect.min_delay),
+                   std::chrono::duration_cast<milliseconds>(config_.directory.reconnect.max_delay));
+    ad.next_poll = steady_clock::now() + ad.retry_delay;
+    metrics_->setSyncPhase(st.label, static_cast<int>(directory::SyncPhase::kDisconnected));
+    return changed;
+  };
+  if (!ad.session) {
+    auto session =
+        directory::Session::open(sessionSettings(config_.directory, config_.directory.read));
+    if (!session) {
+      return failed(session.error(), "AD directory unreachable");
+    }
+    ad.session = std::move(*session);
+    metrics_->setReconnects(st.label, ++ad.connects);
+  }
+  if (!ad.policy) {
+    if (!st.config.trusted_owners.empty()) {
+      ad.policy = directory::AdOwnerPolicy{
+          {st.config.trusted_owners.begin(), st.config.trusted_owners.end()}};
+    } else {
+      auto policy = directory::readDefaultOwnerPolicy(*ad.session);
+      if (!policy) {
+        return failed(policy.error(), "AD owner policy cannot be read");
+      }
+      ad.policy = std::move(*policy);
+    }
+  }
+  directory::AdScopeReader reader(*ad.session, layout, *ad.policy);
+  auto changes = reader.changes(ad.cookie);
+  if (!changes && !ad.cookie.empty()) {
+    // A cookie of another domain controller, or one the server no longer accepts: start over;
+    // the zone is read whole below anyway.
+    log_.info("DirSync cookie refused; starting over",
+              {{"scope", st.base}, {"error", changes.error().toString()}});
+    ad.cookie.clear();
+    changes = reader.changes(ad.cookie);
+  }
+  if (!changes) {
+    return failed(changes.error(), "AD change poll failed");
+  }
+  const bool reconcile = !ad.read || started >= ad.next_reconcile;
+  if (changes->zone_changed || reconcile) {
+    auto snapshot = reader.readSnapshot();
+    if (!snapshot) {
+      return failed(snapshot.error(), "AD TrustAnchors zone cannot be read");
+    }
+    auto key = snapshotKey(*snapshot);
+    if (!ad.read || key != ad.snapshot_key) {
+      ad.snapshot = std::move(*snapshot);
+      ad.snapshot_key = std::move(key);
+      ad.content = ad.snapshot.content(layout);
+      changed = true;
+      st.unsaved = true;
+      log_.debug("AD TrustAnchors zone read",
+                 {{"scope", st.base},
+                  {"nodes", std::to_string(ad.snapshot.entries.size())},
+                  {"anchors", std::to_string(ad.content.anchors.size())},
+                  {"reconcile", reconcile ? "yes" : "no"}});
+    }
+    ad.read = true;
+    st.have_content = true;
+    ad.next_reconcile = started + st.config.reconcile_interval;
+  }
+  if (changes->cookie != ad.cookie) {
+    ad.cookie = changes->cookie;
+    st.unsaved = true;
+  }
+  ad.retry_delay = milliseconds(0);
+  ad.next_poll = steady_clock::now() + st.config.poll_interval;
+  metrics_->setSyncPhase(st.label, static_cast<int>(directory::SyncPhase::kPersisting));
+  return changed;
+}
+
 void Agent::saveScopes(bool force) {
   for (auto& st : scopes_) {
+    if (st->isAd() && st->ad && st->unsaved) {
+      // A zone is small: saved at once.
+      if (auto r = directory::saveSyncState(
+              st->state_file, directory::toSyncState(st->ad->snapshot, st->ad->cookie));
+          !r) {
+        log_.error("Sync state cannot be saved",
+                   {{"scope", st->base}, {"error", r.error().toString()}});
+      } else {
+        st->unsaved = false;
+      }
+      continue;
+    }
     if (!st->sync || !st->unsaved) {
       continue;
     }
@@ -383,6 +557,10 @@ Result<void> Agent::apply(bool force) {
   std::vector<ScopeInput> inputs;
   ChangeMark newest;
   for (const auto& st : scopes_) {
+    if (st->isAd()) {
+      inputs.push_back({st->base, st->ad->content});
+      continue;
+    }
     std::vector<const directory::Entry*> entries;
     for (const auto& [uuid, e] : st->sync->state().entries) {
       entries.push_back(&e);
@@ -526,6 +704,9 @@ void Agent::refreshTrustPoints(bool changed) {
   next_refresh_step_ = model::Time::max();
   bool failed = false;
   for (const auto& st : scopes_) {
+    if (st->isAd()) {
+      continue;  // AD keeps no key states: Windows runs RFC 5011 on each DNS server itself.
+    }
     // The content of the last apply: every change to the mirror leads to an apply first, and the
     // refresher reads each trust point it refreshes from the provider anyway.
     const auto input = std::find_if(scope_contents_.begin(), scope_contents_.end(),
@@ -560,10 +741,45 @@ void Agent::writeStatus(const Decision& decision, const std::vector<std::string>
   }
   status.version = ANCHORAGE_VERSION;
   status.last_error = error;
+  writeLocalStatus(status, decision);
   // A newer report replaces one still waiting for a retry.
   unwritten_status_ = std::move(status);
   status_retry_delay_ = kStatusRetryMin;
   pushStatus();
+}
+
+// status.json in the state directory: what the status entry says, with each quarantined entry's
+// reason, and the scopes. The only status an AD scope has; for the others a local copy that a
+// monitoring check can read without a directory.
+void Agent::writeLocalStatus(const directory::AgentStatus& status, const Decision& decision) {
+  nlohmann::json quarantined = nlohmann::json::array();
+  for (const auto& q : decision.quarantined) {
+    quarantined.push_back({{"dn", q.dn}, {"reason", q.reason}});
+  }
+  nlohmann::json scopes = nlohmann::json::array();
+  for (const auto& st : scopes_) {
+    scopes.push_back({{"name", st->label},
+                      {"base", st->base},
+                      {"type", st->isAd() ? "ad" : "anchorage"},
+                      {"refreshed", st->refreshed()}});
+  }
+  const nlohmann::json doc = {
+      {"server", status.server},
+      {"applied_digest", status.applied_digest},
+      {"applied_time", status.applied_time ? model::formatTime(*status.applied_time) : ""},
+      {"anchors", applied_ ? applied_->anchors.size() : 0},
+      {"ntas", applied_ ? applied_->ntas.size() : 0},
+      {"resolver_results", status.resolver_results},
+      {"quarantined", quarantined},
+      {"held", decision.held},
+      {"version", status.version},
+      {"last_error", status.last_error},
+      {"scopes", scopes}};
+  if (auto r = util::writeFileAtomic(config_.state_dir + "/status.json", doc.dump(1) + "\n",
+                                     {0644, {}, {}});
+      !r) {
+    log_.warning("Local status file not written", {{"error", r.error().toString()}});
+  }
 }
 
 // Writes unwritten_status_ to every scope. Until that succeeds it is tried again with backoff:
@@ -578,6 +794,9 @@ void Agent::pushStatus() {
   for (const auto& st : scopes_) {
     if (!written) {
       break;
+    }
+    if (st->isAd()) {
+      continue;
     }
     directory::ScopeClient client(*session, directory::ScopeLayout(st->base));
     if (auto r = client.writeAgentStatus(*unwritten_status_); !r) {
@@ -700,16 +919,14 @@ Result<void> Agent::runOnce(milliseconds timeout) {
   const auto deadline = steady_clock::now() + timeout;
   while (steady_clock::now() < deadline) {
     pollScopes(kPollSlice);
-    if (scopes_known_ && std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) {
-          return st->sync && st->sync->everRefreshed();
-        })) {
+    if (scopes_known_ && std::all_of(scopes_.begin(), scopes_.end(),
+                                     [](const auto& st) { return st->refreshed(); })) {
       break;
     }
   }
   saveScopes(true);
-  if (!scopes_known_ || !std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) {
-        return st->sync && st->sync->everRefreshed();
-      })) {
+  if (!scopes_known_ || !std::all_of(scopes_.begin(), scopes_.end(),
+                                     [](const auto& st) { return st->refreshed(); })) {
     return fail(ErrorCode::kUnavailable, "Directory did not answer in time; nothing applied",
                 {{"timeout_ms", std::to_string(timeout.count())}});
   }

@@ -67,6 +67,7 @@ class Agent {
 
  private:
   struct ScopeState;
+  struct AdScopeWatch;
   /// The newest directory change seen by an apply, for the propagation metric: its
   /// modifyTimestamp (whole seconds) and the content entries (entryUUID) modified in that second.
   struct ChangeMark {
@@ -77,13 +78,19 @@ class Agent {
   Agent(config::Config config, std::shared_ptr<util::LogSink> sink);
   bool discoverScopes();
   bool pollScopes(std::chrono::milliseconds wait);
+  /// One round of an AD scope: DirSync poll when due, whole-zone read when something changed or
+  /// the reconciliation is due. True when the zone's content changed.
+  bool pollAdScope(ScopeState& st);
   void saveScopes(bool force);
   bool haveContent() const;
   Result<void> apply(bool force);
   void writeStatus(const Decision& decision, const std::vector<std::string>& results,
                    const std::string& error);
-  /// Writes the pending status entry to every scope; keeps it for a retry when that fails.
+  /// Writes the pending status entry to every Anchorage scope; keeps it for a retry when that
+  /// fails. AD has no place for it: status.json in the state directory has it for every scope.
   void pushStatus();
+  /// Writes status.json in the state directory.
+  void writeLocalStatus(const directory::AgentStatus& status, const Decision& decision);
   void notify(const std::string& text) const;
   /// Runs the RFC 5011 refresher in every scope when it has something to do.
   void refreshTrustPoints(bool changed);

@@ -90,8 +90,13 @@ Decision decide(const std::vector<ScopeInput>& scopes, const std::optional<Appli
       }
     }
     d.withdrawn_anchors = withdrawn.size();
+    // The anchors of a trust point whose withdrawal an operator confirmed do not count towards
+    // the share: removing the only trust point of a scope is no accident once confirmed.
+    const auto unconfirmed = std::count_if(withdrawn.begin(), withdrawn.end(), [&](const auto* a) {
+      return confirmed_points.count(a->record.owner) == 0;
+    });
     const double share = last->anchors.empty() ? 0.0
-                                               : static_cast<double>(withdrawn.size()) /
+                                               : static_cast<double>(unconfirmed) /
                                                      static_cast<double>(last->anchors.size());
     const bool too_many = share > guard.max_removal_share;
     if ((too_many || !emptied.empty()) && !guard.allow_mass_removal && !scope_confirmed) {

@@ -72,7 +72,7 @@ int runImport(const Context& ctx, const ImportOptions& o) {
     }
     anchors.push_back(std::move(p.anchor));
   }
-  auto t = connect(ctx, o.where.scope);
+  auto t = connect(ctx, o.where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }
@@ -90,11 +90,12 @@ int runExport(const Context& ctx, const ExportOptions& o) {
                             "bind is an input format only; export writes "
                             "keyset, dsset, zone, xml or json"));
   }
-  auto t = connect(ctx, o.where.scope);
+  auto t = connect(ctx, o.where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }
-  auto tp = ScopeClient(*t->session, ScopeLayout(t->base)).readTrustPoint(*zone);
+  auto tp = t->ad ? readAdTrustPoint(*t, *zone)
+                  : ScopeClient(*t->session, ScopeLayout(t->base)).readTrustPoint(*zone);
   if (!tp) {
     return ctx.report(std::move(tp.error()).with("scope", t->base));
   }

@@ -23,6 +23,8 @@
 #include "cli/online_support.h"
 #include "config/config.h"
 #include "config/duration.h"
+#include "directory/ad_reader.h"
+#include "directory/ad_writer.h"
 #include "directory/mapping.h"
 #include "directory/operations.h"
 #include "directory/session.h"
@@ -199,12 +201,108 @@ int runAdd(const Context& ctx, const AddOptions& o) {
       a.hold_down_until = now() + std::chrono::days(30);
     }
   }
-  auto t = connect(ctx, o.where.scope);
+  auto t = connect(ctx, o.where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }
   return publishAll(ctx, *t, anchors);
 }
+
+namespace {
+
+// The content of an AD scope as the agents see it, with the owner policy of the scope's
+// configuration (or the forest's default), so that list shows what they would quarantine.
+Result<directory::ScopeContent> readAdScope(Target& t) {
+  const auto scope = std::find_if(t.config.scopes.listed.begin(), t.config.scopes.listed.end(),
+                                  [&](const auto& s) { return s.base == t.base; });
+  directory::AdOwnerPolicy policy;
+  if (scope != t.config.scopes.listed.end() && !scope->trusted_owners.empty()) {
+    policy.trusted_sids.insert(scope->trusted_owners.begin(), scope->trusted_owners.end());
+  } else {
+    auto read = directory::readDefaultOwnerPolicy(*t.session);
+    if (!read) {
+      return fail(read.error());
+    }
+    policy = std::move(*read);
+  }
+  return directory::AdScopeReader(*t.session, directory::AdLayout(t.base), policy).readAll();
+}
+
+// remove in an AD scope: the chosen values leave the node; the last one tombstones it (with
+// --force), and --force on a tombstoned node deletes it.
+int removeFromAd(const Context& ctx, Target& t, const model::DomainName& zone,
+                 const RemoveOptions& o) {
+  directory::AdScopeWriter writer(*t.session, directory::AdLayout(t.base));
+  const bool filtered = o.key_tag || o.type;
+  auto state = writer.nodeState(zone);
+  if (!state) {
+    return ctx.report(std::move(state.error()).with("scope", t.base));
+  }
+  if (*state != directory::AdScopeWriter::NodeState::kLive && !filtered && o.force) {
+    const bool absent = *state == directory::AdScopeWriter::NodeState::kAbsent;
+    // No node at all: it was deleted rather than tombstoned, and the agents hold the withdrawal
+    // until it is confirmed; a tombstoned node is that confirmation. A tombstoned node: its
+    // withdrawal is done, and it goes.
+    auto r = absent ? writer.recordWithdrawal(zone) : writer.deleteTrustPoint(zone);
+    if (!r) {
+      return ctx.report(std::move(r.error()).with("scope", t.base));
+    }
+    ctx.out << (absent ? "recorded the withdrawal of " : "deleted the node of ") << zone.text()
+            << (absent ? " (a tombstoned node) in " : " from ") << t.base << "\n";
+    return EX_OK;
+  }
+  auto anchors = writer.readTrustPoint(zone);
+  if (!anchors) {
+    return ctx.report(std::move(anchors.error()).with("scope", t.base));
+  }
+  std::vector<model::TrustAnchor> chosen;
+  for (const auto& a : *anchors) {
+    const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
+    const bool type_ok = !o.type || (*o.type == "ds") == a.record.isDs();
+    if (tag_ok && type_ok) {
+      chosen.push_back(a);
+    }
+  }
+  if (chosen.empty()) {
+    return ctx.report(Error(ErrorCode::kNotFound, "No anchor of the trust point matches",
+                            {{"zone", zone.text()}, {"scope", t.base}}));
+  }
+  if (chosen.size() == anchors->size() && !o.force) {
+    return ctx.report(Error(ErrorCode::kInvalidInput,
+                            "This would remove the last anchor of the trust point; validation "
+                            "below it would stop. Repeat with --force to do it",
+                            {{"zone", zone.text()}, {"anchors", std::to_string(chosen.size())}}));
+  }
+  auto removed = writer.removeAnchors(zone, chosen);
+  if (!removed) {
+    return ctx.report(std::move(removed.error()).with("scope", t.base));
+  }
+  const bool tombstoned = *removed == directory::AdRemoval::kTombstoned;
+  if (ctx.output == OutputMode::kJson) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& a : chosen) {
+      list.push_back({{"owner", a.record.owner.text()},
+                      {"id", a.id()},
+                      {"type", std::string(model::recordTypeName(a.record.type()))},
+                      {"key_tag", a.record.keyTag()}});
+    }
+    ctx.out
+        << nlohmann::json{{"scope", t.base}, {"removed", list}, {"tombstoned", tombstoned}}.dump(2)
+        << "\n";
+    return EX_OK;
+  }
+  for (const auto& a : chosen) {
+    ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
+            << " key tag " << a.record.keyTag() << " from " << t.base << "\n";
+  }
+  if (tombstoned) {
+    ctx.out << "the node of " << zone.text() << " is tombstoned; `remove " << zone.text()
+            << " --force` again deletes it\n";
+  }
+  return EX_OK;
+}
+
+}  // namespace
 
 int runRemove(const Context& ctx, const RemoveOptions& o) {
   auto zone = model::DomainName::parse(o.zone);
@@ -214,9 +312,12 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
   if (o.type && *o.type != "ds" && *o.type != "dnskey") {
     return ctx.report(Error(ErrorCode::kUsage, "--type must be ds or dnskey", {{"type", *o.type}}));
   }
-  auto t = connect(ctx, o.where.scope);
+  auto t = connect(ctx, o.where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
+  }
+  if (t->ad) {
+    return removeFromAd(ctx, *t, *zone, o);
   }
   ScopeClient scope(*t->session, ScopeLayout(t->base));
   auto tp = scope.readTrustPoint(*zone);
@@ -307,11 +408,11 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
 }
 
 int runList(const Context& ctx, const ScopeOption& where) {
-  auto t = connect(ctx, where.scope);
+  auto t = connect(ctx, where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }
-  auto content = ScopeClient(*t->session, ScopeLayout(t->base)).read();
+  auto content = t->ad ? readAdScope(*t) : ScopeClient(*t->session, ScopeLayout(t->base)).read();
   if (!content) {
     return ctx.report(content.error());
   }
@@ -368,11 +469,12 @@ int runShow(const Context& ctx, const ScopeOption& where, const std::string& zon
   if (!zone) {
     return ctx.report(zone.error());
   }
-  auto t = connect(ctx, where.scope);
+  auto t = connect(ctx, where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }
-  auto tp = ScopeClient(*t->session, ScopeLayout(t->base)).readTrustPoint(*zone);
+  auto tp = t->ad ? readAdTrustPoint(*t, *zone)
+                  : ScopeClient(*t->session, ScopeLayout(t->base)).readTrustPoint(*zone);
   if (!tp) {
     return ctx.report(tp.error());
   }
@@ -465,7 +567,7 @@ int runRootDeploy(const Context& ctx, const RootDeployOptions& o) {
   if (roots.empty()) {
     return ctx.report(Error(ErrorCode::kInvalidInput, "The source holds no usable root anchor"));
   }
-  auto t = connect(ctx, o.where.scope);
+  auto t = connect(ctx, o.where.scope, /*ad_ok=*/true);
   if (!t) {
     return ctx.report(t.error());
   }

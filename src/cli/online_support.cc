@@ -6,12 +6,15 @@
 
 #include <sysexits.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
+#include "directory/ad_writer.h"
 #include "util/encoding.h"
 #include "util/file.h"
 
@@ -93,7 +96,7 @@ Result<std::pair<config::Config, std::unique_ptr<Session>>> openDirectory(const 
   return std::pair{std::move(*c), std::move(*session)};
 }
 
-Result<Target> connect(const Context& ctx, const std::string& scope) {
+Result<Target> connect(const Context& ctx, const std::string& scope, bool ad_ok) {
   auto opened = openDirectory(ctx);
   if (!opened) {
     return fail(opened.error());
@@ -103,7 +106,29 @@ Result<Target> connect(const Context& ctx, const std::string& scope) {
   if (!base) {
     return fail(base.error());
   }
-  return Target{std::move(c), std::move(session), *base};
+  const std::string wanted = util::toLower(*base);
+  const bool ad = std::any_of(c.scopes.listed.begin(), c.scopes.listed.end(), [&](const auto& s) {
+    return s.type == config::ScopeType::kActiveDirectory && util::toLower(s.base) == wanted;
+  });
+  if (ad && !ad_ok) {
+    return fail(ErrorCode::kUnsupported,
+                "The scope is an AD TrustAnchors zone, which holds only DS and DNSKEY records; "
+                "this command needs an Anchorage scope",
+                {{"scope", *base}});
+  }
+  return Target{std::move(c), std::move(session), *base, ad};
+}
+
+Result<std::pair<directory::TrustPointInfo, std::vector<model::TrustAnchor>>> readAdTrustPoint(
+    Target& t, const model::DomainName& zone) {
+  auto anchors =
+      directory::AdScopeWriter(*t.session, directory::AdLayout(t.base)).readTrustPoint(zone);
+  if (!anchors) {
+    return fail(anchors.error());
+  }
+  directory::TrustPointInfo info;
+  info.name = zone;
+  return std::pair{std::move(info), std::move(*anchors)};
 }
 
 void printFindings(const Context& ctx, const model::TrustAnchor& a,
@@ -160,10 +185,30 @@ const char* outcomeName(directory::PublishOutcome o) {
 }  // namespace
 
 int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnchor>& anchors) {
+  std::optional<directory::AdScopeWriter> ad;
+  if (t.ad) {
+    for (const auto& a : anchors) {
+      if (a.state != model::KeyState::kValid) {
+        return ctx.report(Error(ErrorCode::kUnsupported,
+                                "An AD scope keeps no key states; only Valid anchors can be "
+                                "published there (drop --hold-down)",
+                                {{"owner", a.record.owner.text()},
+                                 {"state", std::string(model::keyStateName(a.state))}}));
+      }
+    }
+    ad.emplace(*t.session, directory::AdLayout(t.base));
+    auto created = ad->ensureZone();
+    if (!created) {
+      return ctx.report(created.error());
+    }
+    if (*created) {
+      ctx.err << "anchorctl: created the zone " << ad->layout().zone() << "\n";
+    }
+  }
   ScopeClient scope(*t.session, ScopeLayout(t.base));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : anchors) {
-    auto r = scope.publishAnchor(a);
+    auto r = ad ? ad->publishAnchor(a) : scope.publishAnchor(a);
     if (!r) {
       return ctx.report(r.error());
     }

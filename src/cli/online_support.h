@@ -36,6 +36,7 @@ struct Target {
   config::Config config;
   std::unique_ptr<directory::Session> session;
   std::string base;
+  bool ad = false;  ///< The scope is an AD partition's TrustAnchors zone (config type ad).
 };
 
 /// Loads the configuration (ctx.config_path or kDefaultConfig) and opens a session.
@@ -49,8 +50,15 @@ Result<std::pair<config::Config, std::unique_ptr<directory::Session>>> openDirec
 Result<std::string> chooseScope(const config::Config& config, directory::Session& session,
                                 const std::string& wanted);
 
-/// openDirectory() then chooseScope().
-Result<Target> connect(const Context& ctx, const std::string& scope);
+/// openDirectory() then chooseScope(). Unless `ad_ok`, an AD scope is refused (kUnsupported): it
+/// holds DS and DNSKEY records only, without trust point settings, key states, NTAs or status.
+Result<Target> connect(const Context& ctx, const std::string& scope, bool ad_ok = false);
+
+/// The trust point `zone` of an AD scope, as ScopeClient::readTrustPoint() gives an Anchorage
+/// one: settings at their defaults (AD keeps none), every anchor Valid. Errors: kNotFound for no
+/// node or a tombstoned one; a value that does not decode.
+Result<std::pair<directory::TrustPointInfo, std::vector<model::TrustAnchor>>> readAdTrustPoint(
+    Target& t, const model::DomainName& zone);
 
 /// Prints a record's validation warnings on ctx.err.
 void printFindings(const Context& ctx, const model::TrustAnchor& anchor,
@@ -62,8 +70,9 @@ Result<std::vector<formats::ParsedAnchor>> anchorsFromFile(const Context& ctx,
                                                            const std::string& path,
                                                            const std::optional<std::string>& fmt);
 
-/// Publishes `anchors` in t.base and prints one line (or JSON object) per anchor with what
-/// happened. Returns the exit code.
+/// Publishes `anchors` in t.base (in an AD scope: creating the TrustAnchors zone when missing,
+/// and refusing anchors in a state other than Valid, which AD cannot hold) and prints one line (or
+/// JSON object) per anchor with what happened. Returns the exit code.
 int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnchor>& anchors);
 
 /// A time as RFC 3339 text, "-" when unset.

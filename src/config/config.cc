@@ -30,7 +30,8 @@ using std::chrono::seconds;
 constexpr std::string_view kTopKeys[] = {
     "server",   "directory", "scopes", "state_dir", "resolvers",          "guard",
     "debounce", "metrics",   "log",    "publisher", "trusted_publishers", "rfc5011"};
-constexpr std::string_view kScopeKeys[] = {"name", "base"};
+constexpr std::string_view kScopeKeys[] = {"name",           "base",          "type",
+                                           "trusted_owners", "poll_interval", "reconcile_interval"};
 constexpr std::string_view kGuardKeys[] = {"max_removal_share", "allow_mass_removal"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kLogKeys[] = {"format", "level"};
@@ -70,6 +71,30 @@ bool isDistinguishedName(std::string_view text) {
   }
 }
 
+// "S-1-<authority>-<sub>..." with decimal numbers (MS-DTYP 2.4.2.1), 1 to 15 sub-authorities.
+bool isSid(std::string_view text) {
+  if (!text.starts_with("S-1-") && !text.starts_with("s-1-")) {
+    return false;
+  }
+  size_t numbers = 0;
+  size_t digits = 0;
+  for (const char c : text.substr(4)) {
+    if (c == '-') {
+      if (digits == 0) {
+        return false;
+      }
+      ++numbers;
+      digits = 0;
+    } else if (c >= '0' && c <= '9' && digits < 20) {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  // The authority and every sub-authority.
+  return digits > 0 && numbers + 1 >= 2 && numbers + 1 <= 16;
+}
+
 Result<ScopeConfig> readScope(const Value& value) {
   auto map = MapReader::open(value, kScopeKeys);
   ANCHORAGE_CONFIG_TRY(map);
@@ -94,6 +119,35 @@ Result<ScopeConfig> readScope(const Value& value) {
         valueError(*map->get("base"),
                    "Expected a distinguished name like dc=ForestDnsZones,dc=example,dc=com"));
   }
+  ANCHORAGE_CONFIG_TRY(readField(*map, "type", scope.type, [](const Value& v) {
+    return readEnum<ScopeType>(
+        v, {{"anchorage", ScopeType::kAnchorage}, {"ad", ScopeType::kActiveDirectory}},
+        "Expected anchorage or ad");
+  }));
+  const bool ad = scope.type == ScopeType::kActiveDirectory;
+  for (const std::string_view key : {"trusted_owners", "poll_interval", "reconcile_interval"}) {
+    if (!ad && map->get(key)) {
+      return fail(valueError(*map->get(key), "Only an AD scope (type: ad) takes this key"));
+    }
+  }
+  if (auto owners = map->get("trusted_owners")) {
+    auto items = readSequence(*owners);
+    ANCHORAGE_CONFIG_TRY(items);
+    for (const auto& item : *items) {
+      auto sid = readString(item);
+      ANCHORAGE_CONFIG_TRY(sid);
+      if (!isSid(*sid)) {
+        return fail(
+            valueError(item, "Expected a SID like S-1-5-21-1004336348-1177238915-682003330-512"));
+      }
+      sid->front() = 'S';
+      scope.trusted_owners.push_back(*sid);
+    }
+  }
+  ANCHORAGE_CONFIG_TRY(readField(*map, "poll_interval", scope.poll_interval,
+                                 durationIn(std::chrono::milliseconds(100), hours(1))));
+  ANCHORAGE_CONFIG_TRY(readField(*map, "reconcile_interval", scope.reconcile_interval,
+                                 durationIn(seconds(1), hours(24))));
   return scope;
 }
 

@@ -99,10 +99,26 @@ struct DirectoryConfig {
   ReconnectConfig reconnect;     ///< `reconnect`.
 };
 
+/// What kind of directory data a scope is.
+enum class ScopeType {
+  kAnchorage,        ///< An Anchorage container (cn=Anchorage) in an OpenLDAP naming context.
+  kActiveDirectory,  ///< The TrustAnchors zone of an AD DNS partition, as Windows Server keeps it.
+};
+
 /// One explicitly listed replication scope (DESIGN §2).
 struct ScopeConfig {
   std::string name;  ///< `name`: short label used in logs and metrics ([a-z0-9_-], unique).
   std::string base;  ///< `base`: the naming context, e.g. "dc=ForestDnsZones,dc=example,dc=com".
+  ScopeType type = ScopeType::kAnchorage;  ///< `type`: anchorage | ad.
+  /// `trusted_owners` (ad only): SIDs ("S-1-5-21-...-1101") of the accounts and groups whose
+  /// TrustAnchors nodes are accepted; a node owned by a member of a listed group counts too.
+  /// Empty: Domain Admins, Enterprise Admins, DnsAdmins and Enterprise Domain Controllers.
+  std::vector<std::string> trusted_owners;
+  /// `poll_interval` (ad only): how often DirSync is asked for changes; 100ms to 1h.
+  Duration poll_interval = std::chrono::seconds(2);
+  /// `reconcile_interval` (ad only): how often the whole zone is read again whatever DirSync
+  /// said, so that no deletion is missed; 1s to 1d.
+  Duration reconcile_interval = std::chrono::minutes(5);
 };
 
 /// scopes: `auto` (every naming context holding cn=Anchorage that this server replicates), or

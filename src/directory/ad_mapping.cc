@@ -125,6 +125,7 @@ ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const 
   ScopeContent out;
   const std::string zone = lowerDn(layout.zone());
   std::map<model::DomainName, bool> points;
+  std::vector<TrustPointInfo> withdrawn;
   for (const Entry* e : entries) {
     if (lowerDn(parentOf(e->dn)) != zone || !e->hasClass("dnsNode")) {
       continue;
@@ -133,30 +134,50 @@ ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const 
     if (!dc || *dc == "@") {
       continue;  // The zone apex: SOA and NS of the zone itself.
     }
-    if (isTrue(*e, "dNSTombstoned") || isTrue(*e, "isDeleted")) {
+    if (isTrue(*e, "isDeleted")) {
       continue;  // Withdrawn: the anchors it held leave the resolvers.
     }
+    // Withdrawn too, but as a Windows DNS server or anchorctl withdraws: on purpose.
+    const bool tombstoned = isTrue(*e, "dNSTombstoned");
     if (!policy.trusted_sids.empty()) {
       const auto sd = e->first("nTSecurityDescriptor");
+      std::string problem;
       if (!sd) {
-        out.quarantined.push_back(
-            {e->dn, "no security descriptor was readable to check its owner"});
-        continue;
+        problem = "no security descriptor was readable to check its owner";
+      } else if (auto owner = ownerOfSecurityDescriptor(*sd); !owner) {
+        problem = "security descriptor: " + owner.error().message;
+      } else if (policy.trusted_sids.count(*owner) == 0) {
+        problem = "owner " + *owner + " is not one of the accounts trusted to publish anchors";
       }
-      auto owner = ownerOfSecurityDescriptor(*sd);
-      if (!owner) {
-        out.quarantined.push_back({e->dn, "security descriptor: " + owner.error().message});
-        continue;
-      }
-      if (policy.trusted_sids.count(*owner) == 0) {
-        out.quarantined.push_back(
-            {e->dn, "owner " + *owner + " is not one of the accounts trusted to publish anchors"});
+      if (!problem.empty()) {
+        // A tombstoned node holds nothing; from an untrusted owner it confirms nothing either.
+        if (!tombstoned) {
+          out.quarantined.push_back({e->dn, problem});
+        }
         continue;
       }
     }
     auto name = model::DomainName::parse(*dc == "." ? "." : *dc + ".");
     if (!name) {
-      out.quarantined.push_back({e->dn, "node name is no domain name: " + name.error().message});
+      if (!tombstoned) {
+        out.quarantined.push_back({e->dn, "node name is no domain name: " + name.error().message});
+      }
+      continue;
+    }
+    if (tombstoned) {
+      // The withdrawal of the whole trust point, confirmed for the agents' mass-removal guard
+      // for a while after the time the tombstone value records.
+      for (const auto& v : e->all("dnsRecord")) {
+        auto value = formats::decodeDnsRecord({v.begin(), v.end()});
+        if (value && value->type == formats::kDnsTypeTombstone) {
+          if (auto at = formats::tombstoneTime(*value)) {
+            TrustPointInfo info;
+            info.name = *name;
+            info.removal_confirmed_until = *at + kAdWithdrawalConfirmation;
+            withdrawn.push_back(std::move(info));
+          }
+        }
+      }
       continue;
     }
     const auto values = e->all("dnsRecord");
@@ -199,6 +220,11 @@ ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const 
     TrustPointInfo info;
     info.name = name;
     out.trust_points.push_back(std::move(info));
+  }
+  for (auto& info : withdrawn) {
+    if (points.count(info.name) == 0) {
+      out.trust_points.push_back(std::move(info));
+    }
   }
   return out;
 }

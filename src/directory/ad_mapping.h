@@ -11,6 +11,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <set>
 #include <string>
@@ -61,14 +62,23 @@ Result<std::string> sidToString(const std::string& binary);
 /// holds it. Errors (kInvalidInput): truncated, no owner, or an owner offset outside the value.
 Result<std::string> ownerOfSecurityDescriptor(const std::string& descriptor);
 
+/// How long a tombstoned node confirms the withdrawal of its trust point to the agents'
+/// mass-removal guard, from the deletion time its tombstone value records: long enough for an
+/// agent that was down over a weekend to come back and apply it.
+inline constexpr std::chrono::days kAdWithdrawalConfirmation{7};
+
 /// Builds the content of the TrustAnchors zone from `entries` (a search below it with the
 /// attributes dc, objectClass, dnsRecord, dNSTombstoned, isDeleted and nTSecurityDescriptor).
 /// Trust points come from the dnsNodes directly below the zone, apart from the zone apex "@";
 /// a tombstoned (dNSTombstoned TRUE) or deleted node withdraws its anchors; values of other
-/// record types are ignored. Quarantined, with DN and reason: a node whose owner is not in
-/// `policy` (or whose descriptor is missing or unreadable, when the policy is not empty), a node
-/// name that is no domain name, and each value that does not decode or fails validation (the
-/// other values of the node stay). Every anchor is Valid with origin manual: AD keeps no state.
+/// record types are ignored. A tombstoned node of a trusted owner also gives its trust point
+/// (without anchors) with removal_confirmed_until set to its tombstone time plus
+/// kAdWithdrawalConfirmation: a node is tombstoned when its last record is deleted on purpose,
+/// whereas a node that vanishes is held by the guard like any unconfirmed withdrawal. Quarantined,
+/// with DN and reason: a node whose owner is not in `policy` (or whose descriptor is missing or
+/// unreadable, when the policy is not empty), a node name that is no domain name, and each value
+/// that does not decode or fails validation (the other values of the node stay). Every anchor is
+/// Valid with origin manual: AD keeps no state.
 ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const Entry*>& entries,
                                 const AdOwnerPolicy& policy);
 

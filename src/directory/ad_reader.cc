@@ -87,14 +87,105 @@ Result<DirSyncResponse> parseDirSyncResponse(const std::vector<Control>& control
   return fail(ErrorCode::kInvalidInput, "Search answer carries no DirSync response control");
 }
 
+ScopeContent AdSnapshot::content(const AdLayout& layout) const {
+  std::vector<const Entry*> pointers;
+  pointers.reserve(entries.size());
+  for (const auto& e : entries) {
+    pointers.push_back(&e);
+  }
+  return readAdTrustAnchors(layout, pointers, owners);
+}
+
+SyncState toSyncState(const AdSnapshot& snapshot, const std::string& cookie) {
+  SyncState state;
+  state.cookie = util::encodeBase64({cookie.begin(), cookie.end()});
+  for (const auto& e : snapshot.entries) {
+    state.entries[util::toLower(e.dn)] = e;
+  }
+  // The trusted owners ride along as one entry with an empty DN, which no directory entry has.
+  Entry owners;
+  owners.attributes["sid"].assign(snapshot.owners.trusted_sids.begin(),
+                                  snapshot.owners.trusted_sids.end());
+  state.entries[""] = std::move(owners);
+  return state;
+}
+
+std::pair<AdSnapshot, std::string> fromSyncState(const SyncState& state) {
+  AdSnapshot snapshot;
+  for (const auto& [key, e] : state.entries) {
+    if (key.empty()) {
+      const auto sids = e.all("sid");
+      snapshot.owners.trusted_sids.insert(sids.begin(), sids.end());
+    } else {
+      snapshot.entries.push_back(e);
+    }
+  }
+  auto cookie = util::decodeBase64(state.cookie);
+  return {std::move(snapshot), cookie ? std::string(cookie->begin(), cookie->end()) : ""};
+}
+
+Result<AdOwnerPolicy> readDefaultOwnerPolicy(Session& session) {
+  auto root = session.read("", {"defaultNamingContext", "rootDomainNamingContext"});
+  if (!root) {
+    return fail(root.error());
+  }
+  const auto domain_nc = root->first("defaultNamingContext");
+  const auto forest_nc = root->first("rootDomainNamingContext");
+  if (!domain_nc || !forest_nc) {
+    return fail(ErrorCode::kNotFound,
+                "The rootDSE names no AD domain (is this a domain controller?)");
+  }
+  auto sidOf = [&](const std::string& dn) -> Result<std::string> {
+    auto entry = session.read(dn, {"objectSid"});
+    if (!entry) {
+      return fail(entry.error());
+    }
+    const auto sid = entry->first("objectSid");
+    if (!sid) {
+      return fail(ErrorCode::kNotFound, "No objectSid readable", {{"dn", dn}});
+    }
+    return sidToString(*sid);
+  };
+  auto domain_sid = sidOf(*domain_nc);
+  if (!domain_sid) {
+    return fail(domain_sid.error());
+  }
+  auto forest_sid = *forest_nc == *domain_nc ? domain_sid : sidOf(*forest_nc);
+  if (!forest_sid) {
+    return fail(forest_sid.error());
+  }
+  AdOwnerPolicy policy{defaultTrustedSids(*domain_sid, *forest_sid)};
+  // DnsAdmins is created with the DNS server role and has no well-known RID.
+  auto groups = session.search(*domain_nc, Scope::kSubtree,
+                               "(&(objectClass=group)(sAMAccountName=DnsAdmins))", {"objectSid"});
+  if (groups) {
+    for (const auto& g : *groups) {
+      if (auto raw = g.first("objectSid")) {
+        if (auto sid = sidToString(*raw)) {
+          policy.trusted_sids.insert(*sid);
+        }
+      }
+    }
+  }
+  return policy;
+}
+
 Result<ScopeContent> AdScopeReader::readAll() {
+  auto snapshot = readSnapshot();
+  if (!snapshot) {
+    return fail(snapshot.error());
+  }
+  return snapshot->content(layout_);
+}
+
+Result<AdSnapshot> AdScopeReader::readSnapshot() {
   auto found = session_.searchWithControls(
       layout_.zone(), Scope::kOneLevel, "(objectClass=dnsNode)",
       {"dc", "objectClass", "dnsRecord", "dNSTombstoned", "isDeleted", "nTSecurityDescriptor"},
       {sdFlagsControl(kSdOwner)});
   if (!found) {
     if (found.error().code == ErrorCode::kNotFound) {
-      return ScopeContent{};
+      return AdSnapshot{{}, policy_};
     }
     return fail(found.error());
   }
@@ -102,7 +193,10 @@ Result<ScopeContent> AdScopeReader::readAll() {
   for (const auto& e : found->entries) {
     entries.push_back(&e);
   }
-  return readAdTrustAnchors(layout_, entries, effectivePolicy(entries));
+  AdSnapshot out;
+  out.owners = effectivePolicy(entries);
+  out.entries = std::move(found->entries);
+  return out;
 }
 
 AdOwnerPolicy AdScopeReader::effectivePolicy(const std::vector<const Entry*>& entries) {

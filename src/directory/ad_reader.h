@@ -15,6 +15,7 @@
 
 #include "directory/ad_mapping.h"
 #include "directory/session.h"
+#include "directory/sync.h"
 #include "util/result.h"
 
 namespace anchorage::directory {
@@ -50,6 +51,28 @@ struct AdChanges {
   size_t entries = 0;         ///< Changed objects the partition reported, for logs.
 };
 
+/// The raw state of a TrustAnchors zone: its node entries and the owners found trusted when they
+/// were read (the policy's SIDs plus the owners that are members of a trusted group), so that
+/// the content can be built again from a saved copy without asking the directory.
+struct AdSnapshot {
+  std::vector<Entry> entries;
+  AdOwnerPolicy owners;
+
+  ScopeContent content(const AdLayout& layout) const;
+};
+
+/// Saves `snapshot` and the DirSync `cookie` in the sync state file format (sync.h), so that an
+/// agent restarting without its directory still has the zone's content.
+SyncState toSyncState(const AdSnapshot& snapshot, const std::string& cookie);
+/// The snapshot and cookie of a state saved by toSyncState().
+std::pair<AdSnapshot, std::string> fromSyncState(const SyncState& state);
+
+/// The default owner policy of the forest `session` is connected to (see defaultTrustedSids()):
+/// the SIDs of the default naming context's domain and of the forest root domain, read from the
+/// rootDSE and their objectSid, plus the DnsAdmins group of the domain when it exists.
+/// Errors: those of the searches; a domain without a readable objectSid (kNotFound).
+Result<AdOwnerPolicy> readDefaultOwnerPolicy(Session& session);
+
 /// Reads and watches one partition's TrustAnchors zone through `session`.
 class AdScopeReader {
  public:
@@ -61,6 +84,9 @@ class AdScopeReader {
   /// groups included). A zone that does not exist yet gives empty content. Errors: those of the
   /// search.
   Result<ScopeContent> readAll();
+
+  /// The entries readAll() maps, with the effective owner policy. Errors as readAll().
+  Result<AdSnapshot> readSnapshot();
 
   /// The changes in the partition since `cookie` (all objects when it is empty), following
   /// "more" answers to the end. Errors: those of the search; a response without a DirSync

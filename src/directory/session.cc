@@ -185,6 +185,15 @@ Result<LDAP*> connectOne(const std::string& uri, const SessionSettings& s) {
       return release(ldapError(ld, rc, "StartTLS failed", {{"uri", uri}}));
     }
   }
+  if (s.bind_method == BindMethod::kGssapi && !plaintext) {
+    // TLS already protects the connection: no SASL security layer on top. Active Directory
+    // refuses GSSAPI signing or sealing inside TLS ("Sign or Seal are not allowed if TLS is
+    // used"); slapd accepts either.
+    char props[] = "maxssf=0";
+    if (int rc = ldap_set_option(ld, LDAP_OPT_X_SASL_SECPROPS, props); rc != LDAP_OPT_SUCCESS) {
+      return release(Error(ErrorCode::kInternal, "SASL security properties cannot be set"));
+    }
+  }
   if (auto r = bind(ld, s); !r) {
     return release(r.error());
   }

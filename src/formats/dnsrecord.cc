@@ -121,4 +121,75 @@ DnsRecordValue dnsRecordFromAnchor(const model::AnchorRecord& record, uint32_t s
   return v;
 }
 
+std::vector<uint8_t> encodeCountName(const model::DomainName& name) {
+  const auto& wire = name.wire();
+  std::vector<uint8_t> b;
+  b.reserve(wire.size() + 2);
+  b.push_back(static_cast<uint8_t>(wire.size()));
+  b.push_back(static_cast<uint8_t>(name.labelCount()));
+  b.insert(b.end(), wire.begin(), wire.end());
+  return b;
+}
+
+std::vector<uint8_t> encodeSoaData(const SoaData& soa) {
+  std::vector<uint8_t> b;
+  for (const uint32_t v : {soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum}) {
+    appendBe32(b, v);
+  }
+  const auto primary = encodeCountName(soa.primary);
+  const auto admin = encodeCountName(soa.admin);
+  b.insert(b.end(), primary.begin(), primary.end());
+  b.insert(b.end(), admin.begin(), admin.end());
+  return b;
+}
+
+Result<uint32_t> soaSerial(const DnsRecordValue& value) {
+  if (value.type != kDnsTypeSoa || value.data.size() < 20) {
+    return fail(ErrorCode::kInvalidInput, "dnsRecord is not an SOA value",
+                {{"type", std::to_string(value.type)}});
+  }
+  return readBe32(value.data, 0);
+}
+
+DnsRecordValue withSoaSerial(DnsRecordValue value, uint32_t serial) {
+  ANCHORAGE_CHECK(value.type == kDnsTypeSoa && value.data.size() >= 20);
+  for (int i = 0; i < 4; ++i) {
+    value.data[i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
+  }
+  return value;
+}
+
+// 11,644,473,600 seconds lie between 1601-01-01 and 1970-01-01; a FILETIME counts 100 ns.
+constexpr uint64_t kFiletimeEpochSeconds = 11644473600ULL;
+constexpr uint64_t kFiletimePerSecond = 10000000ULL;
+
+Result<model::Time> tombstoneTime(const DnsRecordValue& value) {
+  if (value.type != kDnsTypeTombstone || value.data.size() != 8) {
+    return fail(ErrorCode::kInvalidInput, "dnsRecord is not a tombstone value",
+                {{"type", std::to_string(value.type)}});
+  }
+  uint64_t filetime = 0;
+  for (int i = 7; i >= 0; --i) {
+    filetime = filetime << 8 | value.data[static_cast<size_t>(i)];
+  }
+  const uint64_t seconds = filetime / kFiletimePerSecond;
+  if (seconds < kFiletimeEpochSeconds) {
+    return fail(ErrorCode::kInvalidInput, "Tombstone time lies before 1970");
+  }
+  return model::Time(std::chrono::seconds(static_cast<int64_t>(seconds - kFiletimeEpochSeconds)));
+}
+
+DnsRecordValue tombstoneRecord(model::Time deleted) {
+  const auto unix_seconds = deleted.time_since_epoch().count();
+  const uint64_t filetime =
+      (static_cast<uint64_t>(unix_seconds) + kFiletimeEpochSeconds) * kFiletimePerSecond;
+  DnsRecordValue v;
+  v.type = kDnsTypeTombstone;
+  v.rank = 0;
+  for (int shift = 0; shift < 64; shift += 8) {
+    v.data.push_back(static_cast<uint8_t>(filetime >> shift));
+  }
+  return v;
+}
+
 }  // namespace anchorage::formats

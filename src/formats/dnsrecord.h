@@ -59,4 +59,39 @@ Result<model::AnchorRecord> anchorFromDnsRecord(const model::DomainName& owner,
 DnsRecordValue dnsRecordFromAnchor(const model::AnchorRecord& record, uint32_t serial,
                                    uint8_t rank = kDnsRankZone);
 
+/// DNS_TYPE_ZERO: the type of the single value a tombstoned node holds (MS-DNSP 2.2.2.1.1).
+inline constexpr uint16_t kDnsTypeTombstone = 0;
+/// DNS_TYPE_SOA and DNS_TYPE_NS.
+inline constexpr uint16_t kDnsTypeSoa = 6;
+inline constexpr uint16_t kDnsTypeNs = 2;
+
+/// A name as SOA and NS values hold it (DNS_COUNT_NAME, MS-DNSP 2.2.2.2.2): the length of the
+/// name's wire form, its label count, then the wire form (root label included).
+std::vector<uint8_t> encodeCountName(const model::DomainName& name);
+
+/// The data of an SOA value (MS-DNSP 2.2.2.2.4.3): five big-endian 32-bit integers, then the
+/// primary server and the responsible mailbox as counted names.
+struct SoaData {
+  uint32_t serial = 1;
+  uint32_t refresh = 900;
+  uint32_t retry = 600;
+  uint32_t expire = 86400;
+  uint32_t minimum = 3600;
+  model::DomainName primary;
+  model::DomainName admin;
+};
+std::vector<uint8_t> encodeSoaData(const SoaData& soa);
+
+/// The serial of an SOA value. Errors (kInvalidInput): not an SOA, or data too short.
+Result<uint32_t> soaSerial(const DnsRecordValue& value);
+/// The same SOA value with `serial` in place of its own. Precondition: soaSerial() succeeds.
+DnsRecordValue withSoaSerial(DnsRecordValue value, uint32_t serial);
+
+/// The value a node keeps once its last record is deleted (dNSTombstoned TRUE): type 0 whose data
+/// is the deletion time as a FILETIME (100 ns intervals since 1601-01-01 UTC, little-endian).
+DnsRecordValue tombstoneRecord(model::Time deleted);
+/// The deletion time of a tombstone value, to the second. Errors (kInvalidInput): another type,
+/// or data that is not the 8-octet FILETIME.
+Result<model::Time> tombstoneTime(const DnsRecordValue& value);
+
 }  // namespace anchorage::formats

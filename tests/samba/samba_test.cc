@@ -20,6 +20,7 @@
 
 #include "directory/ad_mapping.h"
 #include "directory/ad_reader.h"
+#include "directory/ad_writer.h"
 #include "directory/session.h"
 #include "formats/dnsrecord.h"
 #include "model/anchor.h"
@@ -66,25 +67,10 @@ AdLayout forestLayout() {
   return AdLayout(samba().var("FOREST_DNS_ZONES_DN"));
 }
 
-// Creates the TrustAnchors zone as a bare dnsZone entry over LDAP unless it exists (as Samba's
-// DNS RPC would, but without the apex SOA/NS node). Returns whether it created the zone.
+// Creates the TrustAnchors zone with its apex SOA and NS unless it exists, as anchorctl does.
+// Returns whether it created the zone.
 Result<bool> ensureTrustAnchorsZone(Session& session) {
-  const std::string dn = forestLayout().zone();
-  auto existing = session.read(dn, {"objectClass"});
-  if (existing) {
-    return false;
-  }
-  if (existing.error().code != ErrorCode::kNotFound) {
-    return fail(existing.error());
-  }
-  Entry zone;
-  zone.dn = dn;
-  zone.attributes["objectClass"] = {"top", "dnsZone"};
-  auto added = session.add(zone);
-  if (!added && added.error().code != ErrorCode::kConflict) {
-    return fail(added.error());
-  }
-  return true;
+  return AdScopeWriter(session, forestLayout()).ensureZone();
 }
 
 // A DS record at `owner` with the root KSK-2017's DS RDATA (RFC 4034 §5.1).

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "anchor_fixtures.h"
+#include "directory/ad_reader.h"
 #include "formats/dnsrecord.h"
 
 namespace anchorage::directory {
@@ -159,6 +160,35 @@ TEST(AdMappingTest, TombstonedNodesOtherTypesTheApexAndOtherZonesAreLeftOut) {
   EXPECT_TRUE(content.anchors.empty());
   EXPECT_TRUE(content.trust_points.empty());
   EXPECT_TRUE(content.quarantined.empty());
+}
+
+TEST(AdMappingTest, ATrustedTombstoneConfirmsTheWithdrawalForAWeek) {
+  const auto at = model::parseTime("2026-12-04T17:00:00Z").value();
+  const auto stone = formats::encodeDnsRecord(formats::tombstoneRecord(at));
+  auto trusted = node("example.net", {std::string(stone.begin(), stone.end())});
+  trusted.attributes["dNSTombstoned"] = {"TRUE"};
+  auto untrusted = node("other.example", {std::string(stone.begin(), stone.end())}, kPlainUser);
+  untrusted.attributes["dNSTombstoned"] = {"TRUE"};
+  const auto content = read({trusted, untrusted});
+  EXPECT_TRUE(content.anchors.empty());
+  EXPECT_TRUE(content.quarantined.empty()) << "a tombstone holds nothing to quarantine";
+  ASSERT_EQ(content.trust_points.size(), 1u);
+  EXPECT_EQ(content.trust_points[0].name.text(), "example.net.");
+  EXPECT_EQ(content.trust_points[0].removal_confirmed_until, at + std::chrono::days(7));
+}
+
+TEST(AdMappingTest, SnapshotsSurviveTheStateFileWithTheirOwners) {
+  const auto ds = testdata::ds("example.net.", testdata::kRootDs);
+  AdSnapshot snapshot;
+  snapshot.entries = {node("example.net", {value(ds)})};
+  snapshot.owners = policy();
+  const std::string cookie("\x00\x01cookie\xff", 9);
+  const auto [back, back_cookie] = fromSyncState(toSyncState(snapshot, cookie));
+  EXPECT_EQ(back_cookie, cookie);
+  EXPECT_EQ(back.owners.trusted_sids, snapshot.owners.trusted_sids);
+  ASSERT_EQ(back.entries.size(), 1u);
+  EXPECT_EQ(back.entries[0].attributes, snapshot.entries[0].attributes);
+  EXPECT_EQ(back.content(AdLayout(kPartition)).anchors.size(), 1u);
 }
 
 TEST(AdMappingTest, TheRootTrustPointUsesTheDotNode) {

@@ -533,5 +533,59 @@ TEST(ConfigTest, Rfc5011SectionKeepsTheRfcDefaultsAndTakesShortTimers) {
             std::string::npos);
 }
 
+TEST(ConfigTest, AdScopesTakeTheirOwnKeysAndOnlyThey) {
+  auto c = parseConfig(
+      "directory: { read: [\"ldaps://dc2.corp.example.test\"], bind: { method: gssapi } }\n"
+      "scopes:\n"
+      "  - { name: lab, base: \"dc=lab,dc=example,dc=com\" }\n"
+      "  - name: forest\n"
+      "    type: ad\n"
+      "    base: \"DC=ForestDnsZones,DC=corp,DC=example,DC=test\"\n"
+      "    trusted_owners: [\"S-1-5-21-1004336348-1177238915-682003330-512\", \"s-1-5-9\"]\n"
+      "    poll_interval: 500ms\n"
+      "    reconcile_interval: 1m\n",
+      "ad.yaml");
+  ASSERT_TRUE(c) << describeConfigError(c.error());
+  ASSERT_EQ(c->scopes.listed.size(), 2u);
+  EXPECT_EQ(c->scopes.listed[0].type, ScopeType::kAnchorage);
+  const auto& ad = c->scopes.listed[1];
+  EXPECT_EQ(ad.type, ScopeType::kActiveDirectory);
+  EXPECT_EQ(ad.trusted_owners,
+            (std::vector<std::string>{"S-1-5-21-1004336348-1177238915-682003330-512", "S-1-5-9"}));
+  EXPECT_EQ(ad.poll_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(ad.reconcile_interval, std::chrono::minutes(1));
+
+  auto defaults = parseConfig(
+      "directory: { read: [ldapi:///] }\nscopes: [{ name: f, type: ad, base: \"dc=x\" }]\n",
+      "d.yaml");
+  ASSERT_TRUE(defaults) << describeConfigError(defaults.error());
+  EXPECT_TRUE(defaults->scopes.listed[0].trusted_owners.empty());
+  EXPECT_EQ(defaults->scopes.listed[0].poll_interval, std::chrono::seconds(2));
+  EXPECT_EQ(defaults->scopes.listed[0].reconcile_interval, std::chrono::minutes(5));
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"scopes: [{ name: f, base: \"dc=x\", trusted_owners: [\"S-1-5-9\"] }]", "Only an AD scope"},
+      {"scopes: [{ name: f, base: \"dc=x\", poll_interval: 1s }]", "Only an AD scope"},
+      {"scopes: [{ name: f, type: ad, base: \"dc=x\", trusted_owners: [\"Domain Admins\"] }]",
+       "Expected a SID"},
+      {"scopes: [{ name: f, type: ad, base: \"dc=x\", trusted_owners: [\"S-1-5-\"] }]",
+       "Expected a SID"},
+      {"scopes: [{ name: f, type: ad, base: \"dc=x\", poll_interval: 10ms }]", "out of range"},
+      {"scopes: [{ name: f, type: ads, base: \"dc=x\" }]", "Expected anchorage or ad"},
+  };
+  for (const auto& [text, message] : bad) {
+    SCOPED_TRACE(text);
+    auto r = parseConfig(std::string("directory: { read: [ldapi:///] }\n") + text + "\n", "b.yaml");
+    ASSERT_FALSE(r);
+    EXPECT_NE(describeConfigError(r.error()).find(message), std::string::npos)
+        << describeConfigError(r.error());
+  }
+  auto misspelt = parseConfig(
+      "directory: { read: [ldapi:///] }\nscopes: [{ name: f, type: ads, base: \"dc=x\" }]\n",
+      "m.yaml");
+  ASSERT_FALSE(misspelt);
+  EXPECT_EQ(misspelt.error().field("suggestion"), "ad");
+}
+
 }  // namespace
 }  // namespace anchorage::config

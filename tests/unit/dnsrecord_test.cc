@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "model/anchor.h"
+#include "util/encoding.h"
 
 namespace anchorage::formats {
 namespace {
@@ -140,6 +141,56 @@ TEST(DnsRecordTest, RejectsDsDataShorterThanFixedFields) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(r.error().field("length"), "3");
+}
+
+// The SOA value Samba 4.17 writes at the apex of the zones it provisions for the domain
+// corp.example.test (read from DC1 in the Samba harness test), header and data.
+constexpr const char* kSambaSoa =
+    "4d00060005f000000100000000000e1000000000000000000000000100000384000002580001518000000e1017"
+    "040364633104636f7270076578616d706c650474657374001e040a686f73746d617374657204636f727007657861"
+    "6d706c65047465737400";
+
+std::vector<uint8_t> hex(const std::string& text) {
+  return util::decodeHex(text).value();
+}
+
+TEST(DnsRecordTest, SoaDataIsLaidOutAsSambaWritesIt) {
+  const auto samba = hex(kSambaSoa);
+  auto value = decodeDnsRecord(samba);
+  ASSERT_TRUE(value);
+  SoaData soa;
+  soa.primary = model::DomainName::parse("dc1.corp.example.test.").value();
+  soa.admin = model::DomainName::parse("hostmaster.corp.example.test.").value();
+  EXPECT_EQ(encodeSoaData(soa), value->data);
+  EXPECT_EQ(encodeCountName(soa.primary), hex("17040364633104636f7270076578616d706c650474657374"
+                                              "00"));
+  EXPECT_EQ(soaSerial(*value).value(), 1u);
+
+  const auto bumped = withSoaSerial(*value, 0x01020304);
+  EXPECT_EQ(soaSerial(bumped).value(), 0x01020304u);
+  EXPECT_EQ(std::vector<uint8_t>(bumped.data.begin() + 4, bumped.data.end()),
+            std::vector<uint8_t>(value->data.begin() + 4, value->data.end()));
+  EXPECT_FALSE(soaSerial(dnsRecordFromAnchor(corpDs(), 1)));
+}
+
+TEST(DnsRecordTest, TombstonesCarryTheirDeletionTime) {
+  const auto at = model::parseTime("2026-12-04T17:00:00Z").value();
+  const auto tombstone = tombstoneRecord(at);
+  EXPECT_EQ(tombstone.type, kDnsTypeTombstone);
+  ASSERT_EQ(tombstone.data.size(), 8u);
+  // 2026-12-04T17:00:00Z as a FILETIME: (1796403600 + 11644473600) * 10^7.
+  uint64_t filetime = 0;
+  for (int i = 7; i >= 0; --i) {
+    filetime = filetime << 8 | tombstone.data[static_cast<size_t>(i)];
+  }
+  EXPECT_EQ(filetime, (1796403600ULL + 11644473600ULL) * 10000000ULL);
+  auto decoded = decodeDnsRecord(encodeDnsRecord(tombstone));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(tombstoneTime(*decoded).value(), at);
+  auto short_value = tombstone;
+  short_value.data.pop_back();
+  EXPECT_FALSE(tombstoneTime(short_value));
+  EXPECT_FALSE(tombstoneTime(dnsRecordFromAnchor(corpDs(), 1)));
 }
 
 }  // namespace

@@ -155,6 +155,30 @@ TEST(PolicyTest, ConfirmationOrConfigReleasesTheGuard) {
   EXPECT_EQ(allowed.anchors.size(), 1u);
 }
 
+TEST(PolicyTest, ConfirmedTrustPointsDoNotCountTowardsTheShare) {
+  // The only trust point of the scope, withdrawn with confirmation (remove --force, or a
+  // tombstoned AD node): 2 of 2 anchors go, and that is no accident.
+  const auto first =
+      decide({scope({anchor("a.example.", 1), anchor("a.example.", 2)})}, std::nullopt, {}, kNow);
+  auto emptied = scope({});
+  emptied.content.trust_points.push_back({name("a.example.")});
+  emptied.content.trust_points.back().removal_confirmed_until = kNow + std::chrono::hours(1);
+  const auto d = decide({emptied}, applied(first), {}, kNow);
+  EXPECT_FALSE(d.held) << d.hold_reason;
+  EXPECT_TRUE(d.anchors.empty());
+  EXPECT_EQ(d.withdrawn_anchors, 2u);
+
+  // One confirmed trust point does not let an unconfirmed mass removal through with it.
+  const auto three = decide({scope({anchor("a.example.", 1), anchor("b.example.", 2),
+                                    anchor("c.example.", 3), anchor("c.example.", 4)})},
+                            std::nullopt, {}, kNow);
+  auto only_a_confirmed = scope({anchor("b.example.", 2)});
+  only_a_confirmed.content.trust_points.push_back({name("a.example.")});
+  only_a_confirmed.content.trust_points.back().removal_confirmed_until =
+      kNow + std::chrono::hours(1);
+  EXPECT_TRUE(decide({only_a_confirmed}, applied(three), {}, kNow).held);
+}
+
 TEST(PolicyTest, RolloverIsNotAMassRemoval) {
   // RFC 5011 rollover: both keys trusted, then the old one revoked.
   const auto first =
