@@ -294,6 +294,14 @@ Result<std::unique_ptr<Agent>> Agent::create(const config::Config& config,
       return fail(r.error());
     }
   }
+  if (!config.trusted_publishers.empty()) {
+    auto verifier = formats::AnchorVerifier::load(config.trusted_publishers);
+    if (!verifier) {
+      return fail(ErrorCode::kConfig, "trusted_publishers: " + verifier.error().message,
+                  verifier.error().fields);
+    }
+    agent->verifier_ = std::move(*verifier);
+  }
   if (config.rfc5011.enabled) {
     agent->refresher_ = std::make_unique<Refresher>(refresherSettings(config),
                                                     util::Logger(agent->sink_, "rfc5011"));
@@ -559,6 +567,13 @@ Result<void> Agent::apply(bool force) {
   for (const auto& st : scopes_) {
     if (st->isAd()) {
       inputs.push_back({st->base, st->ad->content});
+      if (verifier_) {
+        const directory::AdLayout layout(st->base);
+        requirePublisherSignatures(inputs.back().content, signatureCheck(),
+                                   [&](const model::TrustAnchor& a) {
+                                     return layout.node(a.record.owner) + " (" + a.id() + ")";
+                                   });
+      }
       continue;
     }
     std::vector<const directory::Entry*> entries;
@@ -580,6 +595,11 @@ Result<void> Agent::apply(bool force) {
       newest.uuids.insert(uuid);
     }
     inputs.push_back({st->base, directory::readScopeContent(entries)});
+    if (verifier_) {
+      const directory::ScopeLayout layout(st->base);
+      requirePublisherSignatures(inputs.back().content, signatureCheck(),
+                                 [&](const model::TrustAnchor& a) { return layout.anchor(a); });
+    }
   }
   const Decision decision = decide(
       inputs, applied_, {config_.guard.max_removal_share, config_.guard.allow_mass_removal}, now());
@@ -677,6 +697,20 @@ Result<void> Agent::apply(bool force) {
   return ok();
 }
 
+SignatureCheck Agent::signatureCheck() {
+  return [this](const model::TrustAnchor& a) -> std::optional<std::string> {
+    const std::string key = formats::signedAnchorText(a.record) + "\n" + a.publisher_signature;
+    if (verified_.count(key) > 0) {
+      return std::nullopt;
+    }
+    if (auto r = verifier_->verify(a.record, a.publisher_signature); !r) {
+      return r.error().message;
+    }
+    verified_.insert(key);
+    return std::nullopt;
+  };
+}
+
 directory::Session* Agent::writeSession() {
   if (!write_session_) {
     auto session = directory::Session::open(sessionSettings(
@@ -693,7 +727,8 @@ directory::Session* Agent::writeSession() {
 
 void Agent::refreshTrustPoints(bool changed) {
   const auto at = now();
-  if (!refresher_ || !haveContent() || (!changed && at < next_refresh_step_)) {
+  if (!refresher_ || !haveContent() || (!changed && at < next_refresh_step_) ||
+      std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) { return st->isAd(); })) {
     return;
   }
   auto* session = writeSession();
@@ -750,7 +785,8 @@ void Agent::writeStatus(const Decision& decision, const std::vector<std::string>
 
 // status.json in the state directory: what the status entry says, with each quarantined entry's
 // reason, and the scopes. The only status an AD scope has; for the others a local copy that a
-// monitoring check can read without a directory.
+// check on the host can read without a directory (the state directory itself is 0700, so such a
+// check runs as the agent's user or root).
 void Agent::writeLocalStatus(const directory::AgentStatus& status, const Decision& decision) {
   nlohmann::json quarantined = nlohmann::json::array();
   for (const auto& q : decision.quarantined) {
@@ -787,6 +823,10 @@ void Agent::writeLocalStatus(const directory::AgentStatus& status, const Decisio
 // entry stale until the next change, however long that takes.
 void Agent::pushStatus() {
   if (!unwritten_status_) {
+    return;
+  }
+  if (std::all_of(scopes_.begin(), scopes_.end(), [](const auto& st) { return st->isAd(); })) {
+    unwritten_status_.reset();  // Only AD scopes: status.json is the whole report.
     return;
   }
   auto* session = writeSession();

@@ -26,6 +26,21 @@ bool confirmedAt(const std::optional<model::Time>& until, model::Time now) {
 
 }  // namespace
 
+void requirePublisherSignatures(
+    directory::ScopeContent& content, const SignatureCheck& check,
+    const std::function<std::string(const model::TrustAnchor&)>& where) {
+  std::vector<TrustAnchor> kept;
+  kept.reserve(content.anchors.size());
+  for (auto& a : content.anchors) {
+    if (auto refused = check(a)) {
+      content.quarantined.push_back({where(a), *refused});
+    } else {
+      kept.push_back(std::move(a));
+    }
+  }
+  content.anchors = std::move(kept);
+}
+
 Decision decide(const std::vector<ScopeInput>& scopes, const std::optional<AppliedSet>& last,
                 const GuardSettings& guard, model::Time now) {
   Decision d;
@@ -105,7 +120,7 @@ Decision decide(const std::vector<ScopeInput>& scopes, const std::optional<Appli
         d.hold_reason = "change withdraws every anchor of " + std::to_string(emptied.size()) +
                         " trust point(s), e.g. " + emptied.front().text();
       } else {
-        d.hold_reason = "change withdraws " + std::to_string(withdrawn.size()) + " of " +
+        d.hold_reason = "change withdraws " + std::to_string(unconfirmed) + " of " +
                         std::to_string(last->anchors.size()) + " anchors, above the " +
                         std::to_string(static_cast<int>(guard.max_removal_share * 100)) + "% limit";
       }

@@ -9,6 +9,7 @@
 
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,15 @@ struct Decision {
   std::optional<model::Time> next_change;  ///< Earliest NTA expiry after now: re-decide then.
   std::vector<directory::Quarantined> quarantined;  ///< From every scope.
 };
+
+/// Checks a publisher's signature; returns the reason it is refused, or nothing when it holds.
+using SignatureCheck = std::function<std::optional<std::string>(const model::TrustAnchor&)>;
+
+/// Signed anchors (DESIGN §4): moves every anchor of `content` whose signature `check` refuses
+/// to the quarantine, named by `where(anchor)` (its entry's or node's DN). Trust points keep
+/// their settings; NTAs are not signed and stay.
+void requirePublisherSignatures(directory::ScopeContent& content, const SignatureCheck& check,
+                                const std::function<std::string(const model::TrustAnchor&)>& where);
 
 /// Decides what to apply at `now`.
 Decision decide(const std::vector<ScopeInput>& scopes, const std::optional<AppliedSet>& last,

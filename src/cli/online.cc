@@ -240,6 +240,18 @@ int removeFromAd(const Context& ctx, Target& t, const model::DomainName& zone,
   }
   if (*state != directory::AdScopeWriter::NodeState::kLive && !filtered && o.force) {
     const bool absent = *state == directory::AdScopeWriter::NodeState::kAbsent;
+    if (absent) {
+      // Only a node that existed and was deleted leaves a withdrawal to record; any other name
+      // is a mistake (a typo must not leave a stray tombstone).
+      auto deleted = writer.wasDeleted(zone);
+      if (!deleted) {
+        return ctx.report(std::move(deleted.error()).with("scope", t.base));
+      }
+      if (!*deleted) {
+        return ctx.report(Error(ErrorCode::kNotFound, "No such trust point in the AD scope",
+                                {{"zone", zone.text()}, {"scope", t.base}}));
+      }
+    }
     // No node at all: it was deleted rather than tombstoned, and the agents hold the withdrawal
     // until it is confirmed; a tombstoned node is that confirmation. A tombstoned node: its
     // withdrawal is done, and it goes.

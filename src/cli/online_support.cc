@@ -15,6 +15,7 @@
 
 #include "agent/agent.h"
 #include "directory/ad_writer.h"
+#include "formats/anchor_signature.h"
 #include "util/encoding.h"
 #include "util/file.h"
 
@@ -184,7 +185,21 @@ const char* outcomeName(directory::PublishOutcome o) {
 
 }  // namespace
 
-int publishAll(const Context& ctx, Target& t, const std::vector<model::TrustAnchor>& anchors) {
+int publishAll(const Context& ctx, Target& t,
+               const std::vector<model::TrustAnchor>& unsigned_anchors) {
+  // With publisher.signing_key_file, every anchor goes out signed (formats/anchor_signature.h).
+  std::vector<model::TrustAnchor> anchors = unsigned_anchors;
+  if (!t.config.publisher.signing_key_file.empty()) {
+    auto signer = formats::AnchorSigner::load(t.config.publisher.signing_key_file);
+    if (!signer) {
+      return ctx.report(Error(ErrorCode::kConfig,
+                              "publisher.signing_key_file: " + signer.error().message,
+                              signer.error().fields));
+    }
+    for (auto& a : anchors) {
+      a.publisher_signature = signer->sign(a.record);
+    }
+  }
   std::optional<directory::AdScopeWriter> ad;
   if (t.ad) {
     for (const auto& a : anchors) {

@@ -181,6 +181,19 @@ ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const 
       continue;
     }
     const auto values = e->all("dnsRecord");
+    // Publisher signatures ride in TXT values beside the records they sign.
+    std::map<std::string, std::string> signatures;  // anchor id -> stored signature
+    for (const auto& v : values) {
+      auto decoded = formats::decodeDnsRecord({v.begin(), v.end()});
+      auto text = decoded ? formats::singleTxt(*decoded) : Result<std::string>(decoded.error());
+      if (text && text->starts_with(kAdSignaturePrefix)) {
+        const auto rest = text->substr(std::string_view(kAdSignaturePrefix).size());
+        const auto space = rest.find(' ');
+        if (space != std::string::npos) {
+          signatures[rest.substr(0, space)] = rest.substr(space + 1);
+        }
+      }
+    }
     for (size_t i = 0; i < values.size(); ++i) {
       const std::vector<uint8_t> blob(values[i].begin(), values[i].end());
       const std::string where = "dnsRecord value " + std::to_string(i + 1) + ": ";
@@ -212,6 +225,9 @@ ScopeContent readAdTrustAnchors(const AdLayout& layout, const std::vector<const 
       anchor.record = std::move(*record);
       anchor.state = model::KeyState::kValid;
       anchor.origin = model::Origin::kManual;
+      if (auto s = signatures.find(anchor.id()); s != signatures.end()) {
+        anchor.publisher_signature = s->second;
+      }
       out.anchors.push_back(std::move(anchor));
       points[*name] = true;
     }

@@ -62,6 +62,11 @@ Result<std::string> sidToString(const std::string& binary);
 /// holds it. Errors (kInvalidInput): truncated, no owner, or an owner offset outside the value.
 Result<std::string> ownerOfSecurityDescriptor(const std::string& descriptor);
 
+/// A TXT value of a trust point's node starting with this holds a publisher's signature over one
+/// of its anchors: "anchorage-signature <anchor id> <stored signature>"
+/// (formats/anchor_signature.h). AD has no other place for it beside the record.
+inline constexpr const char* kAdSignaturePrefix = "anchorage-signature ";
+
 /// How long a tombstoned node confirms the withdrawal of its trust point to the agents'
 /// mass-removal guard, from the deletion time its tombstone value records: long enough for an
 /// agent that was down over a weekend to come back and apply it.

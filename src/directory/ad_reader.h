@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Reading and watching an AD DNS partition's TrustAnchors zone over LDAP (issue: AD as a
-// directory). readAll() reads every node of the zone with its owner (the SD flags control asks
-// for the owner part of nTSecurityDescriptor only, which a non-admin account may read); changes()
-// runs DirSync on the partition head with the object-security flag, so an account without
-// replication rights can follow changes, and says whether anything in the zone changed. The
-// caller reads the whole zone again when it did, and on a timer, so that deletions are never
-// missed (a deleted node moves to CN=Deleted Objects and DirSync reports only its GUID there).
+// Reading and watching an AD DNS partition's TrustAnchors zone over LDAP. readAll() reads every
+// node of the zone with its owner (the SD flags control asks for the owner part of
+// nTSecurityDescriptor only, which a non-admin account may read); changes() runs DirSync on the
+// partition head with the object-security flag, so an account without replication rights can
+// follow changes, and says whether anything in the zone changed. The caller reads the whole zone
+// again when it did, and on a timer, so that deletions are never missed (a deleted node moves to
+// CN=Deleted Objects and DirSync reports only its GUID there).
 
 #pragma once
 

@@ -43,6 +43,7 @@ model::Time currentTime() {
 Result<uint32_t> AdScopeWriter::nextSerial() {
   const std::string apex = "DC=@," + layout_.zone();
   for (int attempt = 0; attempt < kSerialAttempts; ++attempt) {
+    bool lost_race = false;
     auto node = session_.read(apex, {"dnsRecord"});
     if (!node) {
       if (node.error().code == ErrorCode::kNotFound) {
@@ -72,10 +73,11 @@ Result<uint32_t> AdScopeWriter::nextSerial() {
       if (r.error().code != ErrorCode::kInvalidInput) {
         return fail(r.error());
       }
+      lost_race = true;
       break;  // Lost the race: read the SOA again.
     }
-    if (attempt == 0 && node->all("dnsRecord").empty()) {
-      return 1u;
+    if (!lost_race) {
+      return 1u;  // An apex without an SOA: nothing to bump.
     }
   }
   return fail(ErrorCode::kConflict, "The zone's SOA serial kept changing under this write",
@@ -148,34 +150,65 @@ Result<PublishOutcome> AdScopeWriter::publishAnchor(const model::TrustAnchor& an
     return fail(node.error());
   }
   const bool live = node && !isTombstoned(*node);
+  // The publisher's signature, when there is one, goes in a TXT value beside the record.
+  const std::string signature_prefix = kAdSignaturePrefix + anchor.id() + " ";
+  const std::string signature_text =
+      anchor.publisher_signature.empty() ? "" : signature_prefix + anchor.publisher_signature;
+  bool have_record = false;
+  bool have_signature = false;
+  std::vector<std::string> stale_signatures;
   if (live) {
     for (const auto& raw : node->all("dnsRecord")) {
       auto value = formats::decodeDnsRecord(bytes(raw));
-      if (!value || !isAnchorType(value->type)) {
+      if (!value) {
         continue;
       }
-      auto record = formats::anchorFromDnsRecord(anchor.record.owner, *value);
-      if (record && *record == anchor.record) {
-        return PublishOutcome::kUnchanged;
+      if (isAnchorType(value->type)) {
+        auto record = formats::anchorFromDnsRecord(anchor.record.owner, *value);
+        have_record = have_record || (record && *record == anchor.record);
+      } else if (auto txt = formats::singleTxt(*value); txt && txt->starts_with(signature_prefix)) {
+        if (*txt == signature_text) {
+          have_signature = true;
+        } else {
+          stale_signatures.push_back(raw);
+        }
       }
     }
+  }
+  const bool signature_done = signature_text.empty() ? stale_signatures.empty() : have_signature;
+  if (have_record && signature_done) {
+    return PublishOutcome::kUnchanged;
   }
   auto serial = nextSerial();
   if (!serial) {
     return fail(serial.error());
   }
-  const auto value = text(formats::encodeDnsRecord(
-      formats::dnsRecordFromAnchor(anchor.record, *serial, formats::kDnsRankZone)));
+  std::vector<std::string> values;
+  if (!have_record) {
+    values.push_back(text(formats::encodeDnsRecord(
+        formats::dnsRecordFromAnchor(anchor.record, *serial, formats::kDnsRankZone))));
+  }
+  if (!signature_text.empty() && !have_signature) {
+    values.push_back(text(
+        formats::encodeDnsRecord(formats::txtRecord(signature_text, *serial, anchor.record.ttl))));
+  }
   if (live) {
-    if (auto r = session_.modify(dn, {{Modification::Op::kAdd, "dnsRecord", {value}}}); !r) {
+    std::vector<Modification> changes;
+    if (!stale_signatures.empty()) {
+      changes.push_back({Modification::Op::kDelete, "dnsRecord", stale_signatures});
+    }
+    if (!values.empty()) {
+      changes.push_back({Modification::Op::kAdd, "dnsRecord", values});
+    }
+    if (auto r = session_.modify(dn, changes); !r) {
       return fail(std::move(r.error()).with("dn", dn));
     }
-    return PublishOutcome::kAdded;
+    return have_record ? PublishOutcome::kReplaced : PublishOutcome::kAdded;
   }
   if (node) {
     // A tombstoned node comes back to life with this record alone, as Windows revives a node
     // when a record is added to a deleted name.
-    if (auto r = session_.modify(dn, {{Modification::Op::kReplace, "dnsRecord", {value}},
+    if (auto r = session_.modify(dn, {{Modification::Op::kReplace, "dnsRecord", values},
                                       {Modification::Op::kReplace, "dNSTombstoned", {"FALSE"}}});
         !r) {
       return fail(std::move(r.error()).with("dn", dn));
@@ -185,7 +218,7 @@ Result<PublishOutcome> AdScopeWriter::publishAnchor(const model::TrustAnchor& an
   Entry e;
   e.dn = dn;
   e.attributes["objectClass"] = {"top", "dnsNode"};
-  e.attributes["dnsRecord"] = {value};
+  e.attributes["dnsRecord"] = values;
   e.attributes["dNSTombstoned"] = {"FALSE"};
   if (auto r = session_.add(e); !r) {
     return fail(std::move(r.error()).with("dn", dn));
@@ -238,6 +271,7 @@ Result<AdRemoval> AdScopeWriter::removeAnchors(const model::DomainName& trust_po
     return fail(std::move(node.error()).with("dn", dn));
   }
   std::vector<std::string> doomed;
+  size_t doomed_records = 0;
   size_t kept = 0;
   for (const auto& raw : node->all("dnsRecord")) {
     auto value = formats::decodeDnsRecord(bytes(raw));
@@ -250,13 +284,20 @@ Result<AdRemoval> AdScopeWriter::removeAnchors(const model::DomainName& trust_po
     const bool chosen =
         record && std::any_of(anchors.begin(), anchors.end(),
                               [&](const model::TrustAnchor& a) { return a.record == *record; });
-    if (chosen) {
+    // The signature of a removed anchor goes with it.
+    auto txt = value ? formats::singleTxt(*value) : Result<std::string>(value.error());
+    const bool its_signature =
+        txt && std::any_of(anchors.begin(), anchors.end(), [&](const model::TrustAnchor& a) {
+          return txt->starts_with(kAdSignaturePrefix + a.id() + " ");
+        });
+    if (chosen || its_signature) {
       doomed.push_back(raw);
+      doomed_records += chosen ? 1 : 0;
     } else {
       ++kept;
     }
   }
-  if (doomed.size() < anchors.size()) {
+  if (doomed_records < anchors.size()) {
     return fail(ErrorCode::kNotFound, "A record to remove is not on the trust point's node",
                 {{"dn", dn}});
   }
@@ -291,6 +332,33 @@ Result<AdScopeWriter::NodeState> AdScopeWriter::nodeState(const model::DomainNam
     return fail(node.error());
   }
   return isTombstoned(*node) ? NodeState::kTombstoned : NodeState::kLive;
+}
+
+Result<bool> AdScopeWriter::wasDeleted(const model::DomainName& trust_point) {
+  // Deleted objects move to the partition's CN=Deleted Objects, visible with
+  // LDAP_SERVER_SHOW_DELETED_OID, their RDN value mangled to "<name>\nDEL:<objectGUID>"
+  // (MS-ADTS 3.1.1.5.5.1.2) and lastKnownParent naming where they were.
+  std::string name = trust_point.text();
+  if (name.size() > 1) {
+    name.pop_back();
+  }
+  auto found =
+      session_.searchWithControls(layout_.partition(), Scope::kSubtree,
+                                  "(&(isDeleted=TRUE)(dc=" + escapeFilterValue(name) + "*))",
+                                  {"dc", "lastKnownParent"}, {{kShowDeletedOid, "", true}});
+  if (!found) {
+    return fail(found.error());
+  }
+  const std::string zone = util::toLower(layout_.zone());
+  return std::any_of(found->entries.begin(), found->entries.end(), [&](const Entry& e) {
+    const auto dc = e.first("dc").value_or("");
+    const bool same_name = util::toLower(dc) == util::toLower(name) ||
+                           (dc.size() > name.size() &&
+                            util::toLower(dc.substr(0, name.size())) == util::toLower(name) &&
+                            dc[name.size()] == '\n');
+    const auto parent = e.first("lastKnownParent");
+    return same_name && (!parent || util::toLower(*parent) == zone);
+  });
 }
 
 Result<void> AdScopeWriter::recordWithdrawal(const model::DomainName& trust_point) {

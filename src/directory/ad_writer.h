@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Publishing trust anchors to an AD DNS partition's TrustAnchors zone the way Windows Server
-// keeps them (issue: AD as a directory): one dnsNode per trust point, each anchor a DS or DNSKEY
-// dnsRecord value (formats/dnsrecord.h). Every write bumps the zone's SOA serial, and the values
-// carry the serial they were written at, as a Windows DNS server does for a change to an
-// AD-integrated zone. Removing a node's last record tombstones the node (dNSTombstoned TRUE and
-// a single tombstone value) instead of deleting it, so that the withdrawal replicates to every
-// domain controller like any other change.
+// keeps them: one dnsNode per trust point, each anchor a DS or DNSKEY dnsRecord value
+// (formats/dnsrecord.h), and a publisher's signature, when there is one, in a TXT value beside it
+// (ad_mapping.h). Every write bumps the zone's SOA serial, and the values carry the serial they
+// were written at, as a Windows DNS server does for a change to an AD-integrated zone. Removing a
+// node's last record tombstones the node (dNSTombstoned TRUE and a single tombstone value)
+// instead of deleting it, so that the withdrawal replicates to every domain controller like any
+// other change.
 //
 // LIMITATION(L-0802): the rank (DNS_RANK_ZONE), flags (0), TTL (the anchor's, 3600 by default)
 // and the zone created when missing (a dnsZone with an apex SOA and NS, no dnsProperty values)
@@ -24,6 +25,9 @@
 #include "util/result.h"
 
 namespace anchorage::directory {
+
+/// LDAP_SERVER_SHOW_DELETED_OID (MS-ADTS 3.1.1.3.4.1.14).
+inline constexpr const char* kShowDeletedOid = "1.2.840.113556.1.4.417";
 
 /// What removeAnchors() did to the node.
 enum class AdRemoval { kValuesDeleted, kTombstoned };
@@ -63,6 +67,9 @@ class AdScopeWriter {
   /// Whether `trust_point` has a node: none, live, or tombstoned.
   enum class NodeState { kAbsent, kLive, kTombstoned };
   Result<NodeState> nodeState(const model::DomainName& trust_point);
+
+  /// Whether the partition holds a deleted node (in CN=Deleted Objects) of `trust_point`'s name.
+  Result<bool> wasDeleted(const model::DomainName& trust_point);
 
   /// Creates a tombstoned node for `trust_point`, which has none: the record of a withdrawal the
   /// agents' mass-removal guard holds because the node was deleted instead of tombstoned.

@@ -269,6 +269,7 @@ Result<TrustAnchor> anchorFromEntry(const Entry& e) {
     }
     *field = *t;
   }
+  a.publisher_signature = e.first("anchoragePublisherSignature").value_or("");
   return a;
 }
 
@@ -294,6 +295,9 @@ Entry entryForAnchor(const ScopeLayout& layout, const TrustAnchor& a) {
   setTime(e, "anchorageValidUntil", a.valid_until);
   setTime(e, "anchorageStateChanged", a.state_changed);
   setTime(e, "anchorageHoldDownUntil", a.hold_down_until);
+  if (!a.publisher_signature.empty()) {
+    e.attributes["anchoragePublisherSignature"] = {a.publisher_signature};
+  }
   return e;
 }
 

@@ -27,9 +27,9 @@ std::vector<Modification> replaceAll(const Entry& entry) {
 std::vector<std::string> optionalAttributes(EntryKind kind) {
   switch (kind) {
     case EntryKind::kAnchor:
-      return {"anchorageTtl",          "anchorageDigestType",   "anchorageFlags",
-              "anchorageOrigin",       "anchorageValidFrom",    "anchorageValidUntil",
-              "anchorageStateChanged", "anchorageHoldDownUntil"};
+      return {"anchorageTtl",          "anchorageDigestType",    "anchorageFlags",
+              "anchorageOrigin",       "anchorageValidFrom",     "anchorageValidUntil",
+              "anchorageStateChanged", "anchorageHoldDownUntil", "anchoragePublisherSignature"};
     case EntryKind::kTrustPoint:
       return {"anchorageLastRefresh", "anchorageNextRefresh", "anchorageLastSuccessfulRefresh",
               "anchorageLastRefreshResult", "anchorageRemovalConfirmedUntil"};
@@ -170,7 +170,8 @@ Result<PublishOutcome> ScopeClient::publishAnchor(const model::TrustAnchor& anch
                       existing->record.ttl == anchor.record.ttl &&
                       existing->valid_from == anchor.valid_from &&
                       existing->valid_until == anchor.valid_until &&
-                      existing->hold_down_until == anchor.hold_down_until;
+                      existing->hold_down_until == anchor.hold_down_until &&
+                      existing->publisher_signature == anchor.publisher_signature;
     if (same) {
       return PublishOutcome::kUnchanged;
     }

@@ -185,7 +185,7 @@ Result<LDAP*> connectOne(const std::string& uri, const SessionSettings& s) {
       return release(ldapError(ld, rc, "StartTLS failed", {{"uri", uri}}));
     }
   }
-  if (s.bind_method == BindMethod::kGssapi && !plaintext) {
+  if (s.bind_method == BindMethod::kGssapi && (ldaps || (ldap && s.starttls))) {
     // TLS already protects the connection: no SASL security layer on top. Active Directory
     // refuses GSSAPI signing or sealing inside TLS ("Sign or Seal are not allowed if TLS is
     // used"); slapd accepts either.

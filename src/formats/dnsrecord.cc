@@ -159,6 +159,29 @@ DnsRecordValue withSoaSerial(DnsRecordValue value, uint32_t serial) {
   return value;
 }
 
+DnsRecordValue txtRecord(const std::string& text, uint32_t serial, uint32_t ttl) {
+  ANCHORAGE_CHECK(text.size() <= 255);
+  DnsRecordValue v;
+  v.type = kDnsTypeTxt;
+  v.rank = kDnsRankZone;
+  v.serial = serial;
+  v.ttl_seconds = ttl;
+  v.data.assign(text.size() + 1, static_cast<uint8_t>(text.size()));
+  for (size_t i = 0; i < text.size(); ++i) {
+    v.data[i + 1] = static_cast<uint8_t>(text[i]);
+  }
+  return v;
+}
+
+Result<std::string> singleTxt(const DnsRecordValue& value) {
+  if (value.type != kDnsTypeTxt || value.data.empty() ||
+      value.data.size() != size_t{value.data[0]} + 1) {
+    return fail(ErrorCode::kInvalidInput, "dnsRecord is not a TXT value of one string",
+                {{"type", std::to_string(value.type)}});
+  }
+  return std::string(value.data.begin() + 1, value.data.end());
+}
+
 // 11,644,473,600 seconds lie between 1601-01-01 and 1970-01-01; a FILETIME counts 100 ns.
 constexpr uint64_t kFiletimeEpochSeconds = 11644473600ULL;
 constexpr uint64_t kFiletimePerSecond = 10000000ULL;

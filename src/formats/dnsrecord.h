@@ -61,6 +61,8 @@ DnsRecordValue dnsRecordFromAnchor(const model::AnchorRecord& record, uint32_t s
 
 /// DNS_TYPE_ZERO: the type of the single value a tombstoned node holds (MS-DNSP 2.2.2.1.1).
 inline constexpr uint16_t kDnsTypeTombstone = 0;
+/// DNS_TYPE_TXT.
+inline constexpr uint16_t kDnsTypeTxt = 16;
 /// DNS_TYPE_SOA and DNS_TYPE_NS.
 inline constexpr uint16_t kDnsTypeSoa = 6;
 inline constexpr uint16_t kDnsTypeNs = 2;
@@ -86,6 +88,13 @@ std::vector<uint8_t> encodeSoaData(const SoaData& soa);
 Result<uint32_t> soaSerial(const DnsRecordValue& value);
 /// The same SOA value with `serial` in place of its own. Precondition: soaSerial() succeeds.
 DnsRecordValue withSoaSerial(DnsRecordValue value, uint32_t serial);
+
+/// A TXT value holding `text` as one character-string (at most 255 octets; longer is a bug in
+/// the caller), of zone rank.
+DnsRecordValue txtRecord(const std::string& text, uint32_t serial, uint32_t ttl);
+/// The text of a TXT value made of one character-string. Errors (kInvalidInput): another type,
+/// or data that is not exactly one character-string.
+Result<std::string> singleTxt(const DnsRecordValue& value);
 
 /// The value a node keeps once its last record is deleted (dNSTombstoned TRUE): type 0 whose data
 /// is the deletion time as a FILETIME (100 ns intervals since 1601-01-01 UTC, little-endian).

@@ -149,6 +149,9 @@ struct TrustAnchor {
   std::optional<Time> valid_until;
   std::optional<Time> state_changed;
   std::optional<Time> hold_down_until;
+  /// A publisher's signature over the record, as stored ("ed25519 <key id> <base64>");
+  /// empty when unsigned (formats/anchor_signature.h).
+  std::string publisher_signature;
 
   /// Stable id derived from the record: "<type>-<tag>-<alg>-<8 hex of SHA-256(rdata)>",
   /// e.g. "ds-20326-8-e06d44b8". Same RDATA, same id; same key tag and other RDATA, other id.

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -16,7 +17,9 @@
 #include "directory/mapping.h"
 #include "directory/operations.h"
 #include "directory/session.h"
+#include "formats/anchor_signature.h"
 #include "topology_env.h"
+#include "util/file.h"
 
 namespace anchorage::directory {
 namespace {
@@ -460,6 +463,44 @@ TEST(AnchorctlOnlineTest, RefreshMarksAutoUpdateTrustPointsDue) {
   EXPECT_EQ(run(c + " refresh --scope domain").code, 0);
   EXPECT_EQ(run(c + " refresh nowhere.example. --scope domain").code, 66);
   EXPECT_EQ(run(c + " remove due.example. --force --scope domain").code, 0);
+}
+
+TEST(AnchorctlOnlineTest, WithASigningKeyEveryAnchorIsPublishedSigned) {
+  const std::string key = topo().dir() + "/publisher-ed25519.key";
+  const std::string pub = topo().dir() + "/publisher-ed25519.pub";
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm ed25519 -out " + key +
+                         " && openssl pkey -in " + key + " -pubout -out " + pub)
+                            .c_str()),
+            0);
+  const std::string config = topo().dir() + "/signing.yaml";
+  std::ofstream(config) << util::readFile(publisherConfig(), 1 << 16).value()
+                        << "publisher: { signing_key_file: " << key << " }\n";
+  const std::string rdata =
+      "31589 8 2 CDE0D742D6998AA554A92D890F8184C698CFAC8A26FA59875A990C03E576343C";
+  const auto out = run("-c " + config + " add signed.example. --ds '" + rdata + "' --scope forest");
+  ASSERT_EQ(out.code, 0) << out.out;
+
+  auto s = Session::open(topo().publisher(topo().var("PROVIDER1_URI")));
+  ASSERT_TRUE(s);
+  const auto owner = model::DomainName::parse("signed.example.").value();
+  auto tp = ScopeClient(**s, ScopeLayout(topo().var("FOREST_SUFFIX"))).readTrustPoint(owner);
+  ASSERT_TRUE(tp) << tp.error().toString();
+  ASSERT_EQ(tp->second.size(), 1u);
+  const auto& anchor = tp->second.front();
+  ASSERT_FALSE(anchor.publisher_signature.empty());
+  auto verifier = formats::AnchorVerifier::load({pub});
+  ASSERT_TRUE(verifier) << verifier.error().toString();
+  EXPECT_TRUE(verifier->verify(anchor.record, anchor.publisher_signature));
+  // Published again without the key: the signature goes, as the publisher said.
+  EXPECT_EQ(
+      run("-c " + publisherConfig() + " add signed.example. --ds '" + rdata + "' --scope forest")
+          .code,
+      0);
+  tp = ScopeClient(**s, ScopeLayout(topo().var("FOREST_SUFFIX"))).readTrustPoint(owner);
+  ASSERT_TRUE(tp);
+  EXPECT_TRUE(tp->second.front().publisher_signature.empty());
+  EXPECT_EQ(run("-c " + publisherConfig() + " remove signed.example. --force --scope forest").code,
+            0);
 }
 
 TEST(AnchorctlOnlineTest, ARevokedKeyIsNotTrustedAgainByPublishingIt) {

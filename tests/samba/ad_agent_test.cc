@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -506,6 +507,81 @@ TEST_F(AdAgentTest, GssapiBindsWorkForAnchorctlAndTheAgent) {
   ASSERT_TRUE(once) << once.error().toString();
   EXPECT_TRUE(once->status.success()) << once->output;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/gssapi-state/status.json")) << once->output;
+}
+
+TEST_F(AdAgentTest, AnAgentTrustingPublishersRefusesWhatTheyDidNotSign) {
+  const std::string key = dir_ + "/publisher.key";
+  const std::string pub = dir_ + "/publisher.pub";
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"openssl", "genpkey", "-algorithm", "ed25519", "-out", key},
+        std::vector<std::string>{"openssl", "pkey", "-in", key, "-pubout", "-out", pub}}) {
+    auto r = testsupport::runCommand(argv, milliseconds(30000));
+    ASSERT_TRUE(r && r->status.success()) << (r ? r->output : r.error().toString());
+  }
+  const std::string signing_config = dir_ + "/signing.yaml";
+  std::ofstream(signing_config) << directoryYaml(samba().var("DC1_LDAPS_URI"), true)
+                                << adScopesYaml() << "publisher: { signing_key_file: " << key
+                                << " }\n";
+  const std::string ds_a = corpDs();
+  const std::string ds_b = net_->rsa().ds.record.rdataText();
+  // signed.example: one anchor signed by the publisher, one added without a signature;
+  // unsigned.example: not signed at all.
+  auto r = anchorctl(signing_config, {"add", "signed.example.", "--ds", ds_a, "--scope", "domain"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = anchorctl(publisher_config_, {"add", "signed.example.", "--ds", ds_b, "--scope", "domain"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = anchorctl(publisher_config_, {"add", "unsigned.example.", "--ds", ds_a, "--scope", "domain"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  const directory::AdLayout domain(samba().var("DOMAIN_DNS_ZONES_DN"));
+  const auto signed_point = model::DomainName::parse("signed.example.").value();
+  const auto unsigned_point = model::DomainName::parse("unsigned.example.").value();
+  auto session = admin();
+  ASSERT_NE(session, nullptr);
+  auto node = session->read(domain.node(signed_point), {"dnsRecord"});
+  ASSERT_TRUE(node);
+  int signatures = 0;
+  for (const auto& raw : node->all("dnsRecord")) {
+    auto v = formats::decodeDnsRecord(bytes(raw));
+    auto txt = v ? formats::singleTxt(*v) : Result<std::string>(v.error());
+    signatures += txt && txt->starts_with(directory::kAdSignaturePrefix) ? 1 : 0;
+  }
+  EXPECT_EQ(signatures, 1);
+
+  // An agent run once against DC1's domain partition, trusting that publisher.
+  const std::string config = dir_ + "/trusting.yaml";
+  std::ofstream(config) << directoryYaml(samba().var("DC1_LDAPS_URI"), false) << "scopes:\n"
+                        << "  - { name: domain, type: ad, base: \""
+                        << samba().var("DOMAIN_DNS_ZONES_DN") << "\" }\n"
+                        << "state_dir: " << dir_ << "/trusting-state\n"
+                        << "trusted_publishers: [" << pub << "]\n"
+                        << "rfc5011: { enabled: false }\n";
+  auto once =
+      testsupport::runCommand({ANCHORAGE_AGENT_PATH, "-c", config, "--once"}, milliseconds(60000));
+  ASSERT_TRUE(once) << once.error().toString();
+  EXPECT_TRUE(once->status.success()) << once->output;
+  const auto text = util::readFile(dir_ + "/trusting-state/status.json", 1 << 20);
+  ASSERT_TRUE(text);
+  const auto doc = nlohmann::json::parse(*text);
+  std::map<std::string, std::string> reasons;
+  for (const auto& q : doc["quarantined"]) {
+    reasons[q["dn"]] = q["reason"];
+  }
+  model::TrustAnchor a;
+  a.record = {signed_point, 3600, model::parseDsRdata(ds_a).value()};
+  model::TrustAnchor b;
+  b.record = {signed_point, 3600, model::parseDsRdata(ds_b).value()};
+  model::TrustAnchor c;
+  c.record = {unsigned_point, 3600, model::parseDsRdata(ds_a).value()};
+  const auto dn = [&](const model::TrustAnchor& x) {
+    return domain.node(x.record.owner) + " (" + x.id() + ")";
+  };
+  EXPECT_EQ(reasons.count(dn(a)), 0u) << text->c_str();
+  EXPECT_NE(reasons[dn(b)].find("not signed"), std::string::npos) << *text;
+  EXPECT_NE(reasons[dn(c)].find("not signed"), std::string::npos) << *text;
+
+  for (const auto& point : {signed_point, unsigned_point}) {
+    EXPECT_TRUE(session->remove(domain.node(point)));
+  }
 }
 
 }  // namespace

@@ -177,6 +177,23 @@ TEST(AdMappingTest, ATrustedTombstoneConfirmsTheWithdrawalForAWeek) {
   EXPECT_EQ(content.trust_points[0].removal_confirmed_until, at + std::chrono::days(7));
 }
 
+TEST(AdMappingTest, PublisherSignaturesInTxtValuesAttachToTheirAnchors) {
+  const auto ds = testdata::ds("example.net.", testdata::kRootDs);
+  const std::string stored = "ed25519 0123456789abcdef c2lnbmF0dXJl";
+  const auto txt = formats::encodeDnsRecord(
+      formats::txtRecord(kAdSignaturePrefix + ds.id() + " " + stored, 1, 3600));
+  const auto other_txt = formats::encodeDnsRecord(formats::txtRecord("v=spf1 -all", 1, 3600));
+  const auto content =
+      read({node("example.net", {value(ds), std::string(txt.begin(), txt.end()),
+                                 std::string(other_txt.begin(), other_txt.end())})});
+  ASSERT_EQ(content.anchors.size(), 1u);
+  EXPECT_EQ(content.anchors[0].publisher_signature, stored);
+  EXPECT_TRUE(content.quarantined.empty());
+  auto decoded = formats::decodeDnsRecord(txt);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(formats::singleTxt(*decoded).value(), kAdSignaturePrefix + ds.id() + " " + stored);
+}
+
 TEST(AdMappingTest, SnapshotsSurviveTheStateFileWithTheirOwners) {
   const auto ds = testdata::ds("example.net.", testdata::kRootDs);
   AdSnapshot snapshot;
