@@ -210,6 +210,20 @@ int runAdd(const Context& ctx, const AddOptions& o) {
 
 namespace {
 
+// The anchors `remove` acts on: those matching --key-tag and --type (all without them).
+std::vector<model::TrustAnchor> chooseAnchors(const std::vector<model::TrustAnchor>& anchors,
+                                              const RemoveOptions& o) {
+  std::vector<model::TrustAnchor> chosen;
+  for (const auto& a : anchors) {
+    const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
+    const bool type_ok = !o.type || (*o.type == "ds") == a.record.isDs();
+    if (tag_ok && type_ok) {
+      chosen.push_back(a);
+    }
+  }
+  return chosen;
+}
+
 // The content of an AD scope as the agents see it, with the owner policy of the scope's
 // configuration (or the forest's default), so that list shows what they would quarantine.
 Result<directory::ScopeContent> readAdScope(Target& t) {
@@ -267,14 +281,7 @@ int removeFromAd(const Context& ctx, Target& t, const model::DomainName& zone,
   if (!anchors) {
     return ctx.report(std::move(anchors.error()).with("scope", t.base));
   }
-  std::vector<model::TrustAnchor> chosen;
-  for (const auto& a : *anchors) {
-    const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
-    const bool type_ok = !o.type || (*o.type == "ds") == a.record.isDs();
-    if (tag_ok && type_ok) {
-      chosen.push_back(a);
-    }
-  }
+  const auto chosen = chooseAnchors(*anchors, o);
   if (chosen.empty()) {
     return ctx.report(Error(ErrorCode::kNotFound, "No anchor of the trust point matches",
                             {{"zone", zone.text()}, {"scope", t.base}}));
@@ -356,14 +363,7 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
     }
     return EX_OK;
   }
-  std::vector<model::TrustAnchor> chosen;
-  for (const auto& a : tp->second) {
-    const bool tag_ok = !o.key_tag || a.record.keyTag() == *o.key_tag;
-    const bool type_ok = !o.type || (*o.type == "ds") == a.record.isDs();
-    if (tag_ok && type_ok) {
-      chosen.push_back(a);
-    }
-  }
+  const auto chosen = chooseAnchors(tp->second, o);
   if (chosen.empty()) {
     return ctx.report(Error(ErrorCode::kNotFound, "No anchor of the trust point matches",
                             {{"zone", zone->text()}, {"scope", t->base}}));

@@ -447,22 +447,35 @@ TEST(DirectorySyncTest, RefreshRequiredDropsTheCookieAndRefreshesFromScratch) {
   {
     ScopeSync sync(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()), {},
                    quietLogger());
+    // The refresh must be over: before its end the client holds no cookie yet, and a stale sync
+    // without one would be an ordinary full refresh.
     ASSERT_TRUE(syncUntil(
-        sync, [&] { return anchorIds(sync) == anchorIdsOn(topo().var("PROVIDER2_URI"), forest()); },
+        sync,
+        [&] {
+          return sync.everRefreshed() &&
+                 anchorIds(sync) == anchorIdsOn(topo().var("PROVIDER2_URI"), forest());
+        },
         milliseconds(10000)));
     saved = sync.state();
   }
+  ASSERT_FALSE(saved.cookie.empty());
   ASSERT_TRUE(scope.deleteTrustPoint(gone.record.owner));
-  // A cookie older than anything the database holds: the session log cannot cover it and no entry
-  // carries a CSN that old, so the server must refuse it.
-  saved.cookie = restampCookie(saved.cookie, "20010101000000");
-  ScopeSync stale(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()),
-                  std::move(saved), quietLogger());
   const auto expected_without = [&] {
     auto ids = anchorIdsOn(topo().var("PROVIDER2_URI"), forest());
     return !ids.empty() && ids.count("required-gone.example./" + gone.id()) == 0 ? ids
                                                                                  : decltype(ids){};
   };
+  // Provider 2 holds the deletion before the stale client asks.
+  const auto replicated_by = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (expected_without().empty() && std::chrono::steady_clock::now() < replicated_by) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_FALSE(expected_without().empty()) << "the deletion did not reach provider 2";
+  // A cookie older than anything the database holds: the session log cannot cover it and no entry
+  // carries a CSN that old, so the server must refuse it.
+  saved.cookie = restampCookie(saved.cookie, "20010101000000");
+  ScopeSync stale(topo().agent(2, topo().var("PROVIDER2_URI")), syncSettings(forest()),
+                  std::move(saved), quietLogger());
   ASSERT_TRUE(syncUntil(
       stale, [&] { return stale.everRefreshed() && anchorIds(stale) == expected_without(); },
       milliseconds(10000)));

@@ -30,6 +30,7 @@
 #include "resolvers/harness.h"
 #include "samba_env.h"
 #include "support/process.h"
+#include "support/wait.h"
 #include "util/encoding.h"
 #include "util/file.h"
 
@@ -49,14 +50,7 @@ SambaEnvironment& samba() {
 }
 
 bool eventually(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (steady_clock::now() < deadline) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return done();
+  return testsupport::waitUntil(done, limit, milliseconds(100));
 }
 
 struct Outcome {
