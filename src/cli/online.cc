@@ -224,6 +224,27 @@ std::vector<model::TrustAnchor> chooseAnchors(const std::vector<model::TrustAnch
   return chosen;
 }
 
+// What `remove` took away, for --output json.
+nlohmann::json removedJson(const std::vector<model::TrustAnchor>& removed) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : removed) {
+    list.push_back({{"owner", a.record.owner.text()},
+                    {"id", a.id()},
+                    {"type", std::string(model::recordTypeName(a.record.type()))},
+                    {"key_tag", a.record.keyTag()}});
+  }
+  return list;
+}
+
+// What `remove` took away, one line per anchor.
+void printRemoved(const Context& ctx, const std::vector<model::TrustAnchor>& removed,
+                  const std::string& base) {
+  for (const auto& a : removed) {
+    ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
+            << " key tag " << a.record.keyTag() << " from " << base << "\n";
+  }
+}
+
 // The content of an AD scope as the agents see it, with the owner policy of the scope's
 // configuration (or the forest's default), so that list shows what they would quarantine.
 Result<directory::ScopeContent> readAdScope(Target& t) {
@@ -298,22 +319,14 @@ int removeFromAd(const Context& ctx, Target& t, const model::DomainName& zone,
   }
   const bool tombstoned = *removed == directory::AdRemoval::kTombstoned;
   if (ctx.output == OutputMode::kJson) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& a : chosen) {
-      list.push_back({{"owner", a.record.owner.text()},
-                      {"id", a.id()},
-                      {"type", std::string(model::recordTypeName(a.record.type()))},
-                      {"key_tag", a.record.keyTag()}});
-    }
-    ctx.out
-        << nlohmann::json{{"scope", t.base}, {"removed", list}, {"tombstoned", tombstoned}}.dump(2)
-        << "\n";
+    ctx.out << nlohmann::json{{"scope", t.base},
+                              {"removed", removedJson(chosen)},
+                              {"tombstoned", tombstoned}}
+                   .dump(2)
+            << "\n";
     return EX_OK;
   }
-  for (const auto& a : chosen) {
-    ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
-            << " key tag " << a.record.keyTag() << " from " << t.base << "\n";
-  }
+  printRemoved(ctx, chosen, t.base);
   if (tombstoned) {
     ctx.out << "the node of " << zone.text() << " is tombstoned; `remove " << zone.text()
             << " --force` again deletes it\n";
@@ -393,24 +406,14 @@ int runRemove(const Context& ctx, const RemoveOptions& o) {
     }
   }
   if (ctx.output == OutputMode::kJson) {
-    nlohmann::json removed = nlohmann::json::array();
-    for (const auto& a : chosen) {
-      removed.push_back({{"owner", a.record.owner.text()},
-                         {"id", a.id()},
-                         {"type", std::string(model::recordTypeName(a.record.type()))},
-                         {"key_tag", a.record.keyTag()}});
-    }
     ctx.out << nlohmann::json{{"scope", t->base},
-                              {"removed", removed},
+                              {"removed", removedJson(chosen)},
                               {"removal_confirmed_until", timeText(confirmed_until)}}
                    .dump(2)
             << "\n";
     return EX_OK;
   }
-  for (const auto& a : chosen) {
-    ctx.out << "removed " << a.record.owner.text() << " " << model::recordTypeName(a.record.type())
-            << " key tag " << a.record.keyTag() << " from " << t->base << "\n";
-  }
+  printRemoved(ctx, chosen, t->base);
   if (confirmed_until) {
     ctx.out << "withdrawal of every anchor of " << zone->text()
             << " confirmed for the agents until " << timeText(confirmed_until) << "; `remove "
